@@ -1,0 +1,58 @@
+CREATE TABLE jobs (
+    id            TEXT PRIMARY KEY,
+    user_id       TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    batch         TEXT,
+    priority      INTEGER NOT NULL,
+    status        TEXT NOT NULL,
+    services      TEXT NOT NULL,
+    source        TEXT NOT NULL,
+    destination   TEXT NOT NULL,
+    notification_url TEXT,
+    secrets       BLOB,
+    created       INTEGER NOT NULL,
+    started       INTEGER,
+    completed     INTEGER,
+    attempt       INTEGER NOT NULL DEFAULT 0,
+    lease_expires INTEGER,
+    not_before    INTEGER NOT NULL DEFAULT 0,
+    progress      INTEGER NOT NULL DEFAULT 0,
+    error         TEXT,
+    error_count   INTEGER NOT NULL DEFAULT 0,
+    output_key    TEXT,
+    output_path   TEXT
+);
+
+CREATE INDEX jobs_user_created ON jobs (user_id, created);
+CREATE INDEX jobs_queue ON jobs (status, priority DESC, created)
+    WHERE status IN ('submitted', 'preflight', 'in_progress');
+
+-- Round-robin between users: the user served least recently goes first.
+CREATE TABLE fairness (
+    user_id    TEXT PRIMARY KEY,
+    last_claim INTEGER NOT NULL
+);
+
+CREATE TABLE idempotency (
+    user_id   TEXT NOT NULL,
+    key       TEXT NOT NULL,
+    body_hash TEXT NOT NULL,
+    job_id    TEXT NOT NULL,
+    created   INTEGER NOT NULL,
+    PRIMARY KEY (user_id, key)
+);
+
+CREATE TABLE access_keys (
+    access_key    TEXT PRIMARY KEY,
+    user_id       TEXT NOT NULL,
+    secret_sealed BLOB NOT NULL,
+    view_only     INTEGER NOT NULL,
+    created       INTEGER NOT NULL
+);
+
+-- Owner of each bucket of the embedded storage (the user whose key created it).
+CREATE TABLE buckets (
+    name    TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    created INTEGER NOT NULL
+);

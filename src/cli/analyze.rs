@@ -1,0 +1,132 @@
+//! `airscope analyze FILE`: the job pipeline on a local file, no server, no storage.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use tokio_util::sync::CancellationToken;
+
+use crate::analysers::{self, Input};
+use crate::config::Config;
+use crate::jobs::model::{Destination, JobRecord, Source, Status};
+use crate::jobs::services::{parse_services, AVAILABLE};
+use crate::media::sniff::{sniff, SNIFF_LEN};
+use crate::output;
+
+pub async fn run(
+    config: Config,
+    file: PathBuf,
+    services: Vec<String>,
+    out: PathBuf,
+) -> anyhow::Result<()> {
+    let services = if services.is_empty() {
+        AVAILABLE.iter().map(|s| s.to_string()).collect()
+    } else {
+        services
+    };
+    let services_json: serde_json::Value = services
+        .iter()
+        .map(|s| (s.clone(), serde_json::Value::String(String::new())))
+        .collect::<serde_json::Map<_, _>>()
+        .into();
+    let configs = parse_services(&services_json).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+
+    let bar = ProgressBar::new(3 + configs.requested().len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {msg}")
+            .expect("static template")
+            .progress_chars("=> "),
+    );
+    bar.set_message("probing");
+    let path = std::fs::canonicalize(&file).with_context(|| format!("{}", file.display()))?;
+    let size = std::fs::metadata(&path)?.len();
+    if size == 0 {
+        anyhow::bail!("{} is empty (0 bytes)", path.display());
+    }
+    let mut head = vec![0u8; SNIFF_LEN.min(size) as usize];
+    std::io::Read::read_exact(&mut std::fs::File::open(&path)?, &mut head)?;
+    let sniffed = sniff(&head)?;
+    let (media, pdf_info) =
+        crate::worker::probe_local(&path, sniffed.media_type, sniffed.mime, size, &config)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    bar.inc(1);
+    bar.set_message("analysing");
+    let input = Input {
+        path: path.clone(),
+        media: media.clone(),
+        pdf_info,
+        models_dir: config.models_dir(),
+        cancel: CancellationToken::new(),
+    };
+    let runs = tokio::task::spawn_blocking(move || analysers::run_all(&input, &configs))
+        .await?
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    bar.inc(runs.len() as u64 + 1);
+    bar.set_message("writing");
+
+    let file_name = path.to_string_lossy().to_string();
+    let now = crate::time::now_ms();
+    let job = JobRecord {
+        id: uuid::Uuid::now_v7().simple().to_string(),
+        user_id: "local".into(),
+        name: path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_else(|| "local file".into()),
+        batch: None,
+        priority: 5,
+        status: Status::Completed,
+        services: services_json,
+        source: Source {
+            bucket: String::new(),
+            object_key: file_name.clone(),
+            endpoint: None,
+            region: None,
+            provider: None,
+        },
+        destination: Destination {
+            bucket: String::new(),
+            region: String::new(),
+            prefix: String::new(),
+        },
+        notification_url: None,
+        created_ms: now,
+        started_ms: Some(now),
+        completed_ms: Some(now),
+        attempt: 1,
+        progress: 100,
+        error: None,
+        error_count: output::failed_count(&runs),
+        output_path: None,
+    };
+    std::fs::create_dir_all(&out)?;
+    let out = std::fs::canonicalize(&out)?;
+    let target = out.join(format!("{}_metadata.json", output::basename(&file_name)));
+    let key = target.to_string_lossy().to_string();
+    let mut doc = output::build(&output::MetadataInput {
+        job: &job,
+        media: &media,
+        runs: &runs,
+        metadata_key: &key,
+    });
+    let meta = &mut doc["message_payload"]["job_metadata"];
+    meta["object_path"] = format!("file://{file_name}").into();
+    meta["destination_path"] = format!("file://{key}").into();
+    output::validate(&doc).map_err(|e| anyhow::anyhow!("metadata failed its schema: {e}"))?;
+    let tmp = target.with_extension("json.partial");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(&doc)?)?;
+    std::fs::rename(&tmp, &target)?;
+    bar.inc(1);
+    bar.finish_and_clear();
+    for r in &runs {
+        let state = match &r.outcome {
+            analysers::Outcome::Completed(..) => "completed".to_string(),
+            analysers::Outcome::Failed(e) => format!("failed: {e}"),
+            analysers::Outcome::Skipped(e) => format!("skipped: {e}"),
+        };
+        eprintln!("{:<9} {state}", r.service);
+    }
+    println!("{}", target.display());
+    Ok(())
+}

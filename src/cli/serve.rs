@@ -1,0 +1,102 @@
+//! `airscope serve`: API, workers and embedded storage in one process.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::api::{self, AppState};
+use crate::config::Config;
+use crate::jobs::ops::JobSignals;
+use crate::jobs::JobsService;
+use crate::worker::{self, WorkerContext};
+
+pub async fn run(mut config: Config, no_workers: bool) -> anyhow::Result<()> {
+    let (store, master, keys) = super::open_keys(&config).await?;
+    if let Some(admin) = keys.bootstrap_admin().await? {
+        println!("created the first key pair (user {}); keep it, it is shown only once:", admin.user_id);
+        println!("access_key: {}", admin.access_key);
+        println!("secret_key: {}", admin.secret_key);
+    }
+    let shutdown = CancellationToken::new();
+    let mut tasks = Vec::new();
+
+    let storage_addr = if config.storage.embedded {
+        let listener = TcpListener::bind(&config.storage.listen)
+            .await
+            .with_context(|| format!("binding the storage address {}", config.storage.listen))?;
+        let addr = listener.local_addr()?;
+        // Workers reach the storage at the address really bound (the port may be 0).
+        config.storage.listen = addr.to_string();
+        println!("s3: http://{addr}");
+        let root = config.data_dir.join("objects");
+        let (keys, store, stop) = (keys.clone(), store.clone(), shutdown.clone());
+        tasks.push(tokio::spawn(async move {
+            if let Err(e) = crate::storage::embedded::serve(listener, &root, keys, store, stop).await {
+                tracing::error!(error = %e, "embedded storage stopped");
+            }
+        }));
+        Some(addr.to_string())
+    } else {
+        None
+    };
+    let config = Arc::new(config);
+    let signals = Arc::new(JobSignals::default());
+
+    let workers = if no_workers || config.worker.concurrency == 0 {
+        Vec::new()
+    } else {
+        worker::spawn_pool(Arc::new(WorkerContext {
+            store: store.clone(),
+            master: master.clone(),
+            config: config.clone(),
+            signals: signals.clone(),
+            shutdown: shutdown.clone(),
+        }))
+    };
+
+    let state = Arc::new(AppState {
+        jobs: JobsService {
+            store,
+            master_key: master,
+            signals,
+        },
+        keys,
+        limiter: api::auth::Limiter::new(config.api.rate_limit_per_second, config.api.rate_limit_burst),
+        metrics: crate::telemetry::metrics_handle(),
+        body_limit: config.api.body_limit_bytes,
+        storage_addr,
+    });
+    let listener = TcpListener::bind(&config.api.listen)
+        .await
+        .with_context(|| format!("binding the API address {}", config.api.listen))?;
+    println!("api: http://{}", listener.local_addr()?);
+    tracing::info!(workers = workers.len(), "airscope is serving");
+
+    let stop = shutdown.clone();
+    axum::serve(listener, api::router(state))
+        .with_graceful_shutdown(async move {
+            wait_for_signal().await;
+            tracing::info!("stopping: handing running jobs back");
+            stop.cancel();
+        })
+        .await?;
+    shutdown.cancel();
+    let all = futures::future::join_all(workers.into_iter().chain(tasks));
+    if tokio::time::timeout(Duration::from_secs(20), all).await.is_err() {
+        tracing::warn!("some tasks did not stop in time");
+    }
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term.recv() => {},
+    }
+}

@@ -1,0 +1,170 @@
+//! The store: jobs, leases, idempotency keys and storage keys behind one trait, so that the
+//! SQLite backend (one machine) and a Postgres backend (fleets) are interchangeable.
+
+mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::jobs::model::{Destination, JobRecord, Source, Status};
+
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database cannot be reached or is overloaded; callers answer 503.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    #[error("store error: {0}")]
+    Internal(String),
+    #[error("idempotency key reused with a different request")]
+    IdempotencyMismatch,
+    #[error("unsupported store URL `{0}` (expected sqlite://PATH)")]
+    BadUrl(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A job to insert (already validated).
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    pub batch: Option<String>,
+    pub priority: i64,
+    pub services: serde_json::Value,
+    pub source: Source,
+    pub destination: Destination,
+    pub notification_url: Option<String>,
+    /// Sealed [`crate::jobs::JobSecrets`].
+    pub secrets: Vec<u8>,
+    pub created_ms: i64,
+}
+
+/// `Idempotency-Key` of a submission and the hash of its body.
+#[derive(Debug, Clone)]
+pub struct Idempotency {
+    pub key: String,
+    pub body_hash: String,
+}
+
+#[derive(Debug)]
+pub enum Inserted {
+    Created(JobRecord),
+    /// The same idempotency key and body were seen before: the first job.
+    Existing(JobRecord),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortBy {
+    Created,
+    Completed,
+}
+
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    pub page_number: i64,
+    pub page_size: i64,
+    pub status: Option<Status>,
+    pub batch: Option<String>,
+    pub name: Option<String>,
+    pub sort_by: SortBy,
+    pub descending: bool,
+    pub created_after_ms: Option<i64>,
+    pub created_before_ms: Option<i64>,
+}
+
+#[derive(Debug)]
+pub enum CancelOutcome {
+    Cancelled(JobRecord),
+    /// Already terminal, or writing its results.
+    InvalidState(JobRecord),
+    NotFound,
+}
+
+/// The right to work on one attempt of a job. Every write a worker makes is fenced by it.
+#[derive(Debug, Clone)]
+pub struct Lease {
+    pub job_id: String,
+    pub attempt: i64,
+}
+
+#[derive(Debug)]
+pub struct Claim {
+    pub job: JobRecord,
+    pub lease: Lease,
+    pub secrets: Option<Vec<u8>>,
+    /// Set when an earlier attempt had chosen where the metadata file goes.
+    pub output_key: Option<String>,
+    /// The job was taken over from a worker whose lease expired.
+    pub recovered: bool,
+}
+
+/// A terminal outcome written by the lease holder.
+#[derive(Debug, Clone)]
+pub struct Finish {
+    pub status: Status,
+    pub error: Option<String>,
+    pub error_count: i64,
+    pub output_path: Option<String>,
+}
+
+/// A storage key pair of the embedded storage (also the API's credentials).
+#[derive(Debug, Clone)]
+pub struct KeyRecord {
+    pub access_key: String,
+    pub user_id: String,
+    /// Sealed secret key (S3 signatures need the plain secret, so it cannot be a hash).
+    pub secret_sealed: Vec<u8>,
+    pub view_only: bool,
+    pub created_ms: i64,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    async fn ping(&self) -> StoreResult<()>;
+
+    async fn insert_job(&self, job: NewJob, idem: Option<Idempotency>) -> StoreResult<Inserted>;
+    async fn get_job(&self, user_id: &str, id: &str) -> StoreResult<Option<JobRecord>>;
+    async fn list_jobs(&self, user_id: &str, q: &ListQuery) -> StoreResult<(Vec<JobRecord>, i64)>;
+    async fn cancel_job(&self, user_id: &str, id: &str, now_ms: i64) -> StoreResult<CancelOutcome>;
+    async fn count_by_status(&self) -> StoreResult<Vec<(Status, i64)>>;
+
+    /// Take the next job: highest priority, then the user served least recently, then the
+    /// oldest; jobs whose lease expired count as queued. Jobs that used all attempts fail.
+    async fn claim(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        max_attempts: i64,
+    ) -> StoreResult<Option<Claim>>;
+    /// Extend the lease; false when it is no longer ours (expired and taken, or cancelled).
+    async fn heartbeat(&self, lease: &Lease, until_ms: i64) -> StoreResult<bool>;
+    async fn advance(&self, lease: &Lease, status: Status, progress: i64) -> StoreResult<bool>;
+    /// Fix where the metadata file goes and stop cancels from here on. Returns the key to
+    /// write (an earlier attempt's choice wins), or None when the lease is lost.
+    async fn reserve_output(&self, lease: &Lease, key: &str) -> StoreResult<Option<String>>;
+    async fn finish(&self, lease: &Lease, outcome: &Finish, now_ms: i64) -> StoreResult<bool>;
+    /// Give the job back to the queue after a transient fault, to run again after `not_before`.
+    async fn retry_later(&self, lease: &Lease, not_before_ms: i64) -> StoreResult<bool>;
+
+    async fn insert_key(&self, key: &KeyRecord) -> StoreResult<()>;
+    async fn get_key(&self, access_key: &str) -> StoreResult<Option<KeyRecord>>;
+    async fn count_keys(&self) -> StoreResult<i64>;
+
+    /// Owner of a bucket of the embedded storage.
+    async fn bucket_owner(&self, bucket: &str) -> StoreResult<Option<String>>;
+    /// Record the owner of a new bucket; false when the bucket already has one.
+    async fn claim_bucket(&self, bucket: &str, user_id: &str, now_ms: i64) -> StoreResult<bool>;
+}
+
+/// Open the store a URL names, applying migrations.
+pub async fn open(url: &str) -> StoreResult<Arc<dyn Store>> {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        Ok(Arc::new(SqliteStore::open(path).await?))
+    } else {
+        Err(StoreError::BadUrl(url.to_string()))
+    }
+}

@@ -1,0 +1,164 @@
+//! Preflight: the source exists and is readable, its type comes from its bytes, its size and
+//! duration are within limits; then it is fetched to a local file and probed.
+
+use std::path::{Path, PathBuf};
+
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::jobs::model::{JobRecord, JobSecrets};
+use crate::media::pdf::PdfInfo;
+use crate::media::sniff::{sniff, SNIFF_LEN};
+use crate::media::{probe, MediaError, MediaInfo, MediaType};
+use crate::storage::{Bucket, BucketLocation, StorageError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PreflightError {
+    /// The job cannot succeed as submitted: fail it with this reason.
+    #[error("{0}")]
+    Permanent(String),
+    /// Worth another attempt later.
+    #[error("{0}")]
+    Transient(String),
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl From<StorageError> for PreflightError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::Cancelled => PreflightError::Cancelled,
+            StorageError::Transient(m) => PreflightError::Transient(m),
+            other => PreflightError::Permanent(other.to_string()),
+        }
+    }
+}
+
+impl From<MediaError> for PreflightError {
+    fn from(e: MediaError) -> Self {
+        PreflightError::Permanent(e.to_string())
+    }
+}
+
+/// A source on local disk, ready for the analysers.
+pub struct Prepared {
+    pub path: PathBuf,
+    pub media: MediaInfo,
+    pub pdf_info: Option<PdfInfo>,
+    /// Removed (with the file) when dropped.
+    pub _workdir: tempfile::TempDir,
+}
+
+/// Where the source object is and which keys read it.
+pub fn locate_source(
+    job: &JobRecord,
+    secrets: &JobSecrets,
+    config: &Config,
+) -> Result<BucketLocation, PreflightError> {
+    let src = &job.source;
+    let (access_key, secret_key) = match (&secrets.source_access_key, &secrets.source_secret_key) {
+        (Some(a), Some(s)) => (a.clone(), s.clone()),
+        _ => (secrets.access_key.clone(), secrets.secret_key.clone()),
+    };
+    let region = src
+        .region
+        .clone()
+        .unwrap_or_else(|| config.storage.region.clone());
+    let provider_endpoint = match src.provider.as_deref().map(str::to_ascii_lowercase) {
+        Some(p) if p == "aws" => Some(format!("https://s3.{region}.amazonaws.com")),
+        Some(p) if p == "wasabi" => Some(format!("https://s3.{region}.wasabisys.com")),
+        _ => None,
+    };
+    let (endpoint, user_endpoint) = match (&src.endpoint, provider_endpoint) {
+        (Some(e), _) => (e.clone(), true),
+        (None, Some(e)) => (e, true),
+        (None, None) => (config.embedded_endpoint(), false),
+    };
+    Ok(BucketLocation {
+        endpoint,
+        region,
+        bucket: src.bucket.clone(),
+        access_key,
+        secret_key,
+        user_endpoint,
+    })
+}
+
+pub async fn prepare(
+    job: &JobRecord,
+    source: &BucketLocation,
+    config: &Config,
+    cancel: &CancellationToken,
+) -> Result<Prepared, PreflightError> {
+    let bucket = Bucket::open(source, &config.storage)?;
+    let key = &job.source.object_key;
+    let head = bucket.head(key).await?;
+    if head.size == 0 {
+        return Err(PreflightError::Permanent(format!(
+            "source object s3://{}/{key} is empty (0 bytes)",
+            source.bucket
+        )));
+    }
+    if head.size > config.limits.max_source_bytes {
+        return Err(PreflightError::Permanent(format!(
+            "source object is {} bytes, over the limit of {} bytes",
+            head.size, config.limits.max_source_bytes
+        )));
+    }
+    let first = bucket.read_prefix(key, SNIFF_LEN.min(head.size)).await?;
+    let sniffed = sniff(&first)?;
+
+    let tmp_root = config.data_dir.join("tmp");
+    std::fs::create_dir_all(&tmp_root)
+        .map_err(|e| PreflightError::Transient(format!("work directory: {e}")))?;
+    let workdir = tempfile::Builder::new()
+        .prefix(&format!("{}-", job.id))
+        .tempdir_in(&tmp_root)
+        .map_err(|e| PreflightError::Transient(format!("work directory: {e}")))?;
+    let path = workdir.path().join("source");
+    let got = bucket.download(key, &path, cancel).await?;
+    if got != head.size {
+        return Err(PreflightError::Transient(format!(
+            "source changed while reading it ({got} of {} bytes)",
+            head.size
+        )));
+    }
+    let (media, pdf_info) = probe_local(&path, sniffed.media_type, sniffed.mime, got, config).await?;
+    Ok(Prepared {
+        path,
+        media,
+        pdf_info,
+        _workdir: workdir,
+    })
+}
+
+/// Probe a local file whose type is known, and enforce the duration limit.
+pub async fn probe_local(
+    path: &Path,
+    media_type: MediaType,
+    mime: &str,
+    size: u64,
+    config: &Config,
+) -> Result<(MediaInfo, Option<PdfInfo>), PreflightError> {
+    let path = path.to_path_buf();
+    let mime = mime.to_string();
+    let models = config.models_dir();
+    let (media, pdf_info) = tokio::task::spawn_blocking(move || match media_type {
+        MediaType::Video | MediaType::Audio => probe::probe_av(&path, &mime, size).map(|m| (m, None)),
+        MediaType::Image => probe::probe_image(&path, &mime, size).map(|m| (m, None)),
+        MediaType::Document => {
+            crate::media::pdf::probe(&models, &path, size).map(|(m, i)| (m, Some(i)))
+        }
+    })
+    .await
+    .map_err(|e| PreflightError::Permanent(format!("probe crashed: {e}")))??;
+    if let Some(d) = media.duration {
+        if d > config.limits.max_duration_secs {
+            return Err(PreflightError::Permanent(format!(
+                "media is {d:.0} s long, over the limit of {:.0} s",
+                config.limits.max_duration_secs
+            )));
+        }
+    }
+    Ok((media, pdf_info))
+}

@@ -1,0 +1,266 @@
+//! One attempt of one job, from claim to terminal status.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::preflight::{self, PreflightError, Prepared};
+use super::WorkerContext;
+use crate::analysers::{self, AnalyseError, Input};
+use crate::jobs::model::{JobRecord, JobSecrets, Status};
+use crate::jobs::services::parse_services;
+use crate::output;
+use crate::storage::{Bucket, BucketLocation, StorageError};
+use crate::store::{Claim, Finish, Lease};
+
+/// How an attempt ended, before it is recorded.
+enum RunEnd {
+    Completed { error_count: i64, output_path: String },
+    Failed(String),
+    Transient(String),
+    /// Cancelled by the user, lease lost, or process stopping.
+    Stopped,
+}
+
+pub async fn run_job(ctx: &Arc<WorkerContext>, claim: Claim) {
+    let job_id = claim.job.id.clone();
+    let token = CancellationToken::new();
+    ctx.signals.running.insert(job_id.clone(), token.clone());
+    let stop_on_shutdown = {
+        let (shutdown, token) = (ctx.shutdown.clone(), token.clone());
+        tokio::spawn(async move {
+            shutdown.cancelled().await;
+            token.cancel();
+        })
+    };
+    let heartbeat = tokio::spawn(heartbeat(ctx.clone(), claim.lease.clone(), token.clone()));
+    let started = std::time::Instant::now();
+
+    let end = run(ctx, &claim, &token).await;
+
+    heartbeat.abort();
+    stop_on_shutdown.abort();
+    ctx.signals.running.remove(&job_id);
+    let lease = &claim.lease;
+    let now = crate::time::now_ms();
+    let recorded = match end {
+        RunEnd::Completed {
+            error_count,
+            output_path,
+        } => {
+            let fin = Finish {
+                status: Status::Completed,
+                error: None,
+                error_count,
+                output_path: Some(output_path),
+            };
+            record(ctx, lease, &fin, now).await
+        }
+        RunEnd::Failed(reason) => {
+            tracing::info!(job = %job_id, reason = %reason, "job failed");
+            let fin = Finish {
+                status: Status::Failed,
+                error: Some(reason),
+                error_count: 0,
+                output_path: None,
+            };
+            record(ctx, lease, &fin, now).await
+        }
+        RunEnd::Transient(reason) if lease.attempt < i64::from(ctx.config.worker.max_attempts) => {
+            let backoff = ctx.config.worker.retry_backoff_ms << (lease.attempt - 1).clamp(0, 10);
+            tracing::warn!(job = %job_id, attempt = lease.attempt, reason = %reason, "transient fault, retrying later");
+            ctx.store
+                .retry_later(lease, now + backoff as i64)
+                .await
+                .ok()
+                .map(|_| "retry")
+        }
+        RunEnd::Transient(reason) => {
+            let fin = Finish {
+                status: Status::Failed,
+                error: Some(format!(
+                    "{reason} (gave up after {} attempts)",
+                    lease.attempt
+                )),
+                error_count: 0,
+                output_path: None,
+            };
+            record(ctx, lease, &fin, now).await
+        }
+        RunEnd::Stopped if ctx.shutdown.is_cancelled() => {
+            // Hand the job back so another worker (or this one after restart) takes it now.
+            ctx.store.retry_later(lease, now).await.ok().map(|_| "handed back")
+        }
+        RunEnd::Stopped => Some("stopped"),
+    };
+    metrics::histogram!("airscope_job_attempt_seconds").record(started.elapsed().as_secs_f64());
+    tracing::debug!(job = %job_id, outcome = ?recorded, "attempt ended");
+}
+
+async fn record(
+    ctx: &WorkerContext,
+    lease: &Lease,
+    fin: &Finish,
+    now: i64,
+) -> Option<&'static str> {
+    match ctx.store.finish(lease, fin, now).await {
+        Ok(true) => {
+            metrics::counter!("airscope_jobs_finished_total", "status" => fin.status.as_str())
+                .increment(1);
+            Some(fin.status.as_str())
+        }
+        Ok(false) => {
+            tracing::warn!(job = %lease.job_id, "lease lost before the outcome was recorded");
+            None
+        }
+        Err(e) => {
+            tracing::error!(job = %lease.job_id, error = %e, "cannot record the outcome; the lease will expire and the job run again");
+            None
+        }
+    }
+}
+
+/// Keep the lease alive; cancel the run when it is no longer ours (cancelled by the user,
+/// or expired and taken by another worker) or cannot be renewed in time.
+async fn heartbeat(ctx: Arc<WorkerContext>, lease: Lease, token: CancellationToken) {
+    let period = Duration::from_millis(ctx.config.worker.heartbeat_ms);
+    let lease_ms = (ctx.config.worker.lease_secs * 1000) as i64;
+    let mut last_ok = crate::time::now_ms();
+    loop {
+        tokio::time::sleep(period).await;
+        let now = crate::time::now_ms();
+        match ctx.store.heartbeat(&lease, now + lease_ms).await {
+            Ok(true) => last_ok = now,
+            Ok(false) => {
+                token.cancel();
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(job = %lease.job_id, error = %e, "heartbeat failed");
+                if now - last_ok > lease_ms / 2 {
+                    token.cancel();
+                    return;
+                }
+            }
+        }
+    }
+}
+
+async fn run(ctx: &WorkerContext, claim: &Claim, cancel: &CancellationToken) -> RunEnd {
+    let job = &claim.job;
+    let secrets: JobSecrets = match claim
+        .secrets
+        .as_deref()
+        .map(|s| ctx.master.open(s))
+        .transpose()
+    {
+        Ok(Some(plain)) => match serde_json::from_slice(&plain) {
+            Ok(s) => s,
+            Err(_) => return RunEnd::Failed("job credentials are unreadable".into()),
+        },
+        Ok(None) => return RunEnd::Failed("job credentials are missing".into()),
+        Err(_) => {
+            return RunEnd::Failed(
+                "job credentials cannot be opened with this server's master key".into(),
+            )
+        }
+    };
+    let configs = match parse_services(&job.services) {
+        Ok(c) => c,
+        Err(_) => return RunEnd::Failed("the job's services are no longer valid".into()),
+    };
+    let prepared = match prepare(ctx, job, &secrets, cancel).await {
+        Ok(p) => p,
+        Err(PreflightError::Cancelled) => return RunEnd::Stopped,
+        Err(PreflightError::Permanent(m)) => return RunEnd::Failed(m),
+        Err(PreflightError::Transient(m)) => return RunEnd::Transient(m),
+    };
+    if !matches!(
+        ctx.store.advance(&claim.lease, Status::InProgress, 10).await,
+        Ok(true)
+    ) {
+        return RunEnd::Stopped;
+    }
+    let input = Input {
+        path: prepared.path.clone(),
+        media: prepared.media.clone(),
+        pdf_info: prepared.pdf_info.clone(),
+        models_dir: ctx.config.models_dir(),
+        cancel: cancel.clone(),
+    };
+    let runs = match tokio::task::spawn_blocking(move || analysers::run_all(&input, &configs)).await
+    {
+        Ok(Ok(runs)) => runs,
+        Ok(Err(AnalyseError::Cancelled)) => return RunEnd::Stopped,
+        Ok(Err(AnalyseError::Failed(m))) => return RunEnd::Failed(m),
+        Err(e) => return RunEnd::Failed(format!("analysis crashed: {e}")),
+    };
+    if cancel.is_cancelled() {
+        return RunEnd::Stopped;
+    }
+    write_output(ctx, claim, &secrets, &prepared, &runs).await
+}
+
+async fn prepare(
+    ctx: &WorkerContext,
+    job: &JobRecord,
+    secrets: &JobSecrets,
+    cancel: &CancellationToken,
+) -> Result<Prepared, PreflightError> {
+    let source = preflight::locate_source(job, secrets, &ctx.config)?;
+    tokio::select! {
+        r = preflight::prepare(job, &source, &ctx.config, cancel) => r,
+        () = cancel.cancelled() => Err(PreflightError::Cancelled),
+    }
+}
+
+/// Reserve the output key under the lease, build and check the document, PUT it once.
+async fn write_output(
+    ctx: &WorkerContext,
+    claim: &Claim,
+    secrets: &JobSecrets,
+    prepared: &Prepared,
+    runs: &[analysers::ServiceRun],
+) -> RunEnd {
+    let job = &claim.job;
+    let folder = output::output_folder(&job.destination.prefix, crate::time::now_ms(), &job.id);
+    let wanted = output::metadata_key(&folder, &job.source.object_key);
+    let key = match ctx.store.reserve_output(&claim.lease, &wanted).await {
+        Ok(Some(k)) => k,
+        Ok(None) => return RunEnd::Stopped,
+        Err(e) => return RunEnd::Transient(format!("store: {e}")),
+    };
+    let doc = output::build(&output::MetadataInput {
+        job,
+        media: &prepared.media,
+        runs,
+        metadata_key: &key,
+    });
+    if let Err(violations) = output::validate(&doc) {
+        tracing::error!(job = %job.id, %violations, "metadata failed its schema");
+        return RunEnd::Failed("internal error: the metadata file did not pass its schema".into());
+    }
+    let destination = BucketLocation {
+        endpoint: ctx.config.embedded_endpoint(),
+        region: job.destination.region.clone(),
+        bucket: job.destination.bucket.clone(),
+        access_key: secrets.access_key.clone(),
+        secret_key: secrets.secret_key.clone(),
+        user_endpoint: false,
+    };
+    let body = serde_json::to_vec_pretty(&doc).expect("JSON serialises");
+    let put = async {
+        Bucket::open(&destination, &ctx.config.storage)?
+            .put(&key, body, "application/json")
+            .await
+    };
+    match put.await {
+        Ok(()) => RunEnd::Completed {
+            error_count: output::failed_count(runs),
+            output_path: format!("s3://{}/{key}", job.destination.bucket),
+        },
+        Err(StorageError::Transient(m)) => RunEnd::Transient(m),
+        Err(e) => RunEnd::Failed(format!("cannot write the results: {e}")),
+    }
+}
