@@ -96,7 +96,7 @@ pub struct ModelsConfig {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            data_dir: PathBuf::from("airscope-data"),
+            data_dir: default_data_dir(),
             api: ApiConfig::default(),
             store: StoreConfig::default(),
             storage: StorageConfig::default(),
@@ -105,6 +105,15 @@ impl Default for Config {
             models: ModelsConfig::default(),
         }
     }
+}
+
+/// `$XDG_DATA_HOME/airscope`, else `~/.local/share/airscope`, else `./airscope-data`.
+fn default_data_dir() -> PathBuf {
+    let var = |k| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    var("XDG_DATA_HOME")
+        .or_else(|| var("HOME").map(|h| h.join(".local/share")))
+        .map(|d| d.join("airscope"))
+        .unwrap_or_else(|| PathBuf::from("airscope-data"))
 }
 
 impl Default for ApiConfig {

@@ -195,9 +195,22 @@ pub fn is_job_id(id: &str) -> bool {
 /// two equal requests differ.
 fn canonical_hash(body: &[u8]) -> String {
     let canonical = serde_json::from_slice::<serde_json::Value>(body)
-        .map(|v| v.to_string().into_bytes())
+        .map(|v| sorted(v).to_string().into_bytes())
         .unwrap_or_else(|_| body.to_vec());
     hex::encode(Sha256::digest(canonical))
+}
+
+fn sorted(v: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Object(map) => {
+            let mut entries: Vec<_> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
+        other => other,
+    }
 }
 
 #[cfg(test)]
