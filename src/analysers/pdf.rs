@@ -9,7 +9,10 @@ use crate::media::pdf;
 
 pub const VERSION: &str = "pdfium-8149";
 
-pub fn analyse(input: &Input, cfg: &PdfConfig) -> Result<(&'static str, serde_json::Value), AnalyseError> {
+pub fn analyse(
+    input: &Input,
+    cfg: &PdfConfig,
+) -> Result<(&'static str, serde_json::Value), AnalyseError> {
     let failed = |e: crate::media::MediaError| AnalyseError::Failed(e.to_string());
     let pdfium = pdf::pdfium(&input.models_dir).map_err(failed)?;
     let doc = pdf::open(pdfium, &input.path).map_err(failed)?;

@@ -15,7 +15,11 @@ use crate::crypto::MasterKey;
 use crate::storage::keys::KeyStore;
 
 #[derive(Parser)]
-#[command(name = "airscope", version, about = "Self-hosted media intelligence with an AiR-compatible jobs API")]
+#[command(
+    name = "airscope",
+    version,
+    about = "Self-hosted media intelligence with an AiR-compatible jobs API"
+)]
 struct Cli {
     /// TOML configuration file (environment variables AIRSCOPE_* override it).
     #[arg(long, global = true, env = "AIRSCOPE_CONFIG")]
@@ -113,7 +117,9 @@ pub fn main() -> ExitCode {
 }
 
 /// The store and the key store of this configuration.
-async fn open_keys(config: &Config) -> anyhow::Result<(Arc<dyn crate::store::Store>, MasterKey, Arc<KeyStore>)> {
+async fn open_keys(
+    config: &Config,
+) -> anyhow::Result<(Arc<dyn crate::store::Store>, MasterKey, Arc<KeyStore>)> {
     let master = MasterKey::load_or_create(&config.data_dir)?;
     let store = crate::store::open(&config.store_url()).await?;
     let keys = Arc::new(KeyStore::new(
@@ -125,7 +131,12 @@ async fn open_keys(config: &Config) -> anyhow::Result<(Arc<dyn crate::store::Sto
 }
 
 async fn create_key(config: Config, user: &str, view_only: bool) -> anyhow::Result<()> {
-    if user.is_empty() || user.len() > 64 || !user.chars().all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c)) {
+    if user.is_empty()
+        || user.len() > 64
+        || !user
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c))
+    {
         anyhow::bail!("--user must be 1..64 letters, digits, `-`, `_`, `.` or `@`");
     }
     let (_, _, keys) = open_keys(&config).await?;
@@ -151,7 +162,11 @@ fn models(config: Config, command: ModelsCommand) -> anyhow::Result<()> {
         }
         ModelsCommand::List => {
             for m in MANIFEST {
-                let state = if dir.join(m.dest).is_file() { "present" } else { "missing" };
+                let state = if dir.join(m.dest).is_file() {
+                    "present"
+                } else {
+                    "missing"
+                };
                 println!(
                     "{:<10} {:<8} {}=={} {} ({})",
                     m.name, state, m.package, m.version, m.member, m.purpose

@@ -16,7 +16,10 @@ use crate::worker::{self, WorkerContext};
 pub async fn run(mut config: Config, no_workers: bool) -> anyhow::Result<()> {
     let (store, master, keys) = super::open_keys(&config).await?;
     if let Some(admin) = keys.bootstrap_admin().await? {
-        println!("created the first key pair (user {}); keep it, it is shown only once:", admin.user_id);
+        println!(
+            "created the first key pair (user {}); keep it, it is shown only once:",
+            admin.user_id
+        );
         println!("access_key: {}", admin.access_key);
         println!("secret_key: {}", admin.secret_key);
     }
@@ -34,7 +37,9 @@ pub async fn run(mut config: Config, no_workers: bool) -> anyhow::Result<()> {
         let root = config.data_dir.join("objects");
         let (keys, store, stop) = (keys.clone(), store.clone(), shutdown.clone());
         tasks.push(tokio::spawn(async move {
-            if let Err(e) = crate::storage::embedded::serve(listener, &root, keys, store, stop).await {
+            if let Err(e) =
+                crate::storage::embedded::serve(listener, &root, keys, store, stop).await
+            {
                 tracing::error!(error = %e, "embedded storage stopped");
             }
         }));
@@ -64,7 +69,10 @@ pub async fn run(mut config: Config, no_workers: bool) -> anyhow::Result<()> {
             signals,
         },
         keys,
-        limiter: api::auth::Limiter::new(config.api.rate_limit_per_second, config.api.rate_limit_burst),
+        limiter: api::auth::Limiter::new(
+            config.api.rate_limit_per_second,
+            config.api.rate_limit_burst,
+        ),
         metrics: crate::telemetry::metrics_handle(),
         body_limit: config.api.body_limit_bytes,
         storage_addr,
@@ -85,7 +93,10 @@ pub async fn run(mut config: Config, no_workers: bool) -> anyhow::Result<()> {
         .await?;
     shutdown.cancel();
     let all = futures::future::join_all(workers.into_iter().chain(tasks));
-    if tokio::time::timeout(Duration::from_secs(20), all).await.is_err() {
+    if tokio::time::timeout(Duration::from_secs(20), all)
+        .await
+        .is_err()
+    {
         tracing::warn!("some tasks did not stop in time");
     }
     Ok(())

@@ -188,7 +188,10 @@ impl JobsService {
 
 /// 32 lower-case hex digits.
 pub fn is_job_id(id: &str) -> bool {
-    id.len() == 32 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    id.len() == 32
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// Hash of the body as JSON with sorted keys, so that key order and white space do not make

@@ -76,12 +76,15 @@ fn invalid<T>(msg: impl Into<String>) -> Result<T, RequestError> {
 
 /// Parse and validate a raw body.
 pub fn parse_job_request(body: &[u8]) -> Result<ValidJobRequest, RequestError> {
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return invalid("request body must be a JSON object");
+    }
     let de = &mut serde_json::Deserializer::from_slice(body);
     let raw: JobRequestBody = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let msg = strip_position(&inner.to_string());
-        RequestError::Invalid(if path == "." {
+        RequestError::Invalid(if path == "." || path.is_empty() {
             format!("request body: {msg}")
         } else {
             format!("{path}: {msg}")
@@ -104,7 +107,9 @@ fn validate(raw: JobRequestBody) -> Result<ValidJobRequest, RequestError> {
         Some(n) if n.trim().is_empty() => {
             return invalid("Name must not be empty or only white space")
         }
-        Some(n) if n.chars().count() > 256 => return invalid("Name must be at most 256 characters"),
+        Some(n) if n.chars().count() > 256 => {
+            return invalid("Name must be at most 256 characters")
+        }
         Some(n) => n,
     };
     let priority = raw.priority.unwrap_or(5);
@@ -225,7 +230,10 @@ fn check_bucket(field: &str, b: &str) -> Result<(), RequestError> {
         .chars()
         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-');
     let ends_ok = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
-    if (3..=63).contains(&b.len()) && ok_chars && ends_ok(b.chars().next()) && ends_ok(b.chars().last())
+    if (3..=63).contains(&b.len())
+        && ok_chars
+        && ends_ok(b.chars().next())
+        && ends_ok(b.chars().last())
     {
         Ok(())
     } else {
@@ -314,6 +322,7 @@ mod tests {
         b["Source"]["AccessKey"] = serde_json::json!("a");
         b["Source"]["SecretKey"] = serde_json::json!("b");
         assert!(err(b).contains("Endpoint"));
-        assert!(err(serde_json::json!([1])).contains("request body"));
+        let m = err(serde_json::json!([1]));
+        assert!(m.contains("request body"), "{m}");
     }
 }

@@ -18,8 +18,8 @@ const WHISPER_LANGUAGES: &[&str] = &[
     "hr", "bg", "lt", "la", "mi", "ml", "cy", "sk", "te", "fa", "lv", "bn", "sr", "az", "sl", "kn",
     "et", "mk", "br", "eu", "is", "hy", "ne", "mn", "bs", "kk", "sq", "sw", "gl", "mr", "pa", "si",
     "km", "sn", "yo", "so", "af", "oc", "ka", "be", "tg", "sd", "gu", "am", "yi", "lo", "uz", "fo",
-    "ht", "ps", "tk", "nn", "mt", "sa", "lb", "my", "bo", "tl", "mg", "as", "tt", "haw", "ln", "ha",
-    "ba", "jw", "su", "yue",
+    "ht", "ps", "tk", "nn", "mt", "sa", "lb", "my", "bo", "tl", "mg", "as", "tt", "haw", "ln",
+    "ha", "ba", "jw", "su", "yue",
 ];
 
 /// `mix`, or a 0-based channel index.
@@ -262,8 +262,15 @@ fn parse_config<T: DeserializeOwned>(
     config: serde_json::Value,
     check: impl Fn(&T) -> Result<(), String>,
 ) -> Result<T, ServicesError> {
-    let parsed: T = serde_json::from_value(config)
-        .map_err(|e| ServicesError::Invalid(format!("Services.{name}.config: {e}")))?;
+    let parsed: T = serde_path_to_error::deserialize(config).map_err(|e| {
+        let path = e.path().to_string();
+        let msg = e.into_inner();
+        ServicesError::Invalid(if path == "." || path.is_empty() {
+            format!("Services.{name}.config: {msg}")
+        } else {
+            format!("Services.{name}.config.{path}: {msg}")
+        })
+    })?;
     check(&parsed).map_err(|e| ServicesError::Invalid(format!("Services.{name}.config.{e}")))?;
     Ok(parsed)
 }
@@ -332,8 +339,8 @@ mod tests {
     fn accepts_empty_and_config_forms() {
         let s = parse_services(&json!({"pdf": ""})).unwrap();
         assert_eq!(s.pdf.unwrap().max_pages, 1000);
-        let s = parse_services(&json!({"pdf": {"config": {"max_pages": 3, "ocr": "never"}}}))
-            .unwrap();
+        let s =
+            parse_services(&json!({"pdf": {"config": {"max_pages": 3, "ocr": "never"}}})).unwrap();
         let pdf = s.pdf.unwrap();
         assert_eq!((pdf.max_pages, pdf.ocr), (3, PdfOcr::Never));
     }
@@ -353,21 +360,47 @@ mod tests {
     #[test]
     fn unknown_and_unavailable_services_name_the_available_ones() {
         let e = parse_services(&json!({"foo": ""})).unwrap_err();
-        assert!(matches!(e, ServicesError::Unsupported(m) if m.contains("foo") && m.contains("pdf")));
+        assert!(
+            matches!(e, ServicesError::Unsupported(m) if m.contains("foo") && m.contains("pdf"))
+        );
         let e = parse_services(&json!({"s2t": ""})).unwrap_err();
         assert!(matches!(e, ServicesError::Unsupported(m) if m.contains("s2t")));
     }
 
     #[test]
     fn checks_every_services_config_rules() {
-        assert!(check_s2t(&S2tConfig { language: "xx".into(), ..Default::default() }).is_err());
-        assert!(check_s2t(&S2tConfig { language: "de".into(), ..Default::default() }).is_ok());
+        assert!(check_s2t(&S2tConfig {
+            language: "xx".into(),
+            ..Default::default()
+        })
+        .is_err());
+        assert!(check_s2t(&S2tConfig {
+            language: "de".into(),
+            ..Default::default()
+        })
+        .is_ok());
         let ch: AudioChannel = serde_json::from_value(json!(1)).unwrap();
         assert_eq!(ch, AudioChannel::Index(1));
         assert!(serde_json::from_value::<AudioChannel>(json!("left")).is_err());
-        assert!(check_ocr(&OcrConfig { min_confidence: 1.5, ..Default::default() }).is_err());
-        assert!(check_face(&FaceConfig { frame_interval: 0.0, ..Default::default() }).is_err());
-        assert!(check_logo(&LogoConfig { rec_confidence_threshold: 0.85, ..Default::default() }).is_ok());
-        assert!(check_audiotag(&AudiotagConfig { min_confidence: -0.1, ..Default::default() }).is_err());
+        assert!(check_ocr(&OcrConfig {
+            min_confidence: 1.5,
+            ..Default::default()
+        })
+        .is_err());
+        assert!(check_face(&FaceConfig {
+            frame_interval: 0.0,
+            ..Default::default()
+        })
+        .is_err());
+        assert!(check_logo(&LogoConfig {
+            rec_confidence_threshold: 0.85,
+            ..Default::default()
+        })
+        .is_ok());
+        assert!(check_audiotag(&AudiotagConfig {
+            min_confidence: -0.1,
+            ..Default::default()
+        })
+        .is_err());
     }
 }

@@ -56,7 +56,11 @@ fn describe(e: &PdfiumError) -> String {
 }
 
 /// Page count and document info, refusing encrypted and empty documents.
-pub fn probe(models_dir: &Path, path: &Path, size: u64) -> Result<(MediaInfo, PdfInfo), MediaError> {
+pub fn probe(
+    models_dir: &Path,
+    path: &Path,
+    size: u64,
+) -> Result<(MediaInfo, PdfInfo), MediaError> {
     let pdfium = pdfium(models_dir)?;
     let doc = open(pdfium, path)?;
     let pages = doc.pages().len();
@@ -87,10 +91,7 @@ pub fn pdf_date(raw: &str) -> Option<String> {
         return None;
     }
     let field = |from: usize, len: usize, default: &str| -> String {
-        digits
-            .get(from..from + len)
-            .unwrap_or(default)
-            .to_string()
+        digits.get(from..from + len).unwrap_or(default).to_string()
     };
     let rest = &s[digits.len()..];
     let zone = match rest.chars().next() {
@@ -124,7 +125,10 @@ mod tests {
             pdf_date("D:20240131120304+01'00'").as_deref(),
             Some("2024-01-31T12:03:04+01:00")
         );
-        assert_eq!(pdf_date("D:20240131120304Z").as_deref(), Some("2024-01-31T12:03:04Z"));
+        assert_eq!(
+            pdf_date("D:20240131120304Z").as_deref(),
+            Some("2024-01-31T12:03:04Z")
+        );
         assert_eq!(pdf_date("D:2024").as_deref(), Some("2024-01-01T00:00:00Z"));
         assert_eq!(pdf_date("garbage"), None);
     }

@@ -27,7 +27,9 @@ pub fn probe_av(path: &Path, mime: &str, size: u64) -> Result<MediaInfo, MediaEr
     let mut info = MediaInfo::new(MediaType::Audio, mime, ictx.format().name(), size);
     let duration = ictx.duration();
     if duration > 0 {
-        info.duration = Some(round3(duration as f64 / f64::from(ffmpeg::ffi::AV_TIME_BASE)));
+        info.duration = Some(round3(
+            duration as f64 / f64::from(ffmpeg::ffi::AV_TIME_BASE),
+        ));
     }
     if ictx.bit_rate() > 0 {
         info.bit_rate = Some(ictx.bit_rate() as u64);
@@ -77,7 +79,8 @@ pub fn probe_av(path: &Path, mime: &str, size: u64) -> Result<MediaInfo, MediaEr
 /// Clockwise rotation in degrees from the display matrix (or the legacy `rotate` tag).
 fn rotation(stream: &ffmpeg::format::stream::Stream) -> i32 {
     for sd in stream.side_data() {
-        if sd.kind() == ffmpeg::codec::packet::side_data::Type::DisplayMatrix && sd.data().len() >= 36
+        if sd.kind() == ffmpeg::codec::packet::side_data::Type::DisplayMatrix
+            && sd.data().len() >= 36
         {
             let m: Vec<f64> = sd
                 .data()
@@ -120,7 +123,9 @@ pub fn probe_image(path: &Path, mime: &str, size: u64) -> Result<MediaInfo, Medi
         .format()
         .map(|f| f.extensions_str().first().copied().unwrap_or("image"))
         .unwrap_or("image");
-    let (w, h) = reader.into_dimensions().map_err(|e| corrupt(e.to_string()))?;
+    let (w, h) = reader
+        .into_dimensions()
+        .map_err(|e| corrupt(e.to_string()))?;
     let mut info = MediaInfo::new(MediaType::Image, mime, format, size);
     info.width = Some(w);
     info.height = Some(h);

@@ -35,10 +35,18 @@ mod tests {
 
     #[test]
     fn detects_by_content_not_name() {
-        assert_eq!(sniff(b"%PDF-1.7\n%\xe2\xe3").unwrap().media_type, MediaType::Document);
+        assert_eq!(
+            sniff(b"%PDF-1.7\n%\xe2\xe3").unwrap().media_type,
+            MediaType::Document
+        );
         let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
         assert_eq!(sniff(png).unwrap().media_type, MediaType::Image);
-        assert!(matches!(sniff(b"hello world, plain text"), Err(MediaError::Unsupported(_))));
-        assert!(matches!(sniff(b"PK\x03\x04rest-of-zip"), Err(MediaError::Unsupported(m)) if m.contains("zip")));
+        assert!(matches!(
+            sniff(b"hello world, plain text"),
+            Err(MediaError::Unsupported(_))
+        ));
+        assert!(
+            matches!(sniff(b"PK\x03\x04rest-of-zip"), Err(MediaError::Unsupported(m)) if m.contains("zip"))
+        );
     }
 }

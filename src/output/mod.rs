@@ -26,7 +26,10 @@ pub fn basename(object_key: &str) -> String {
 
 /// `<prefix>/<YYYY_MM_DD>/<job_id>`.
 pub fn output_folder(prefix: &str, finished_ms: i64, job_id: &str) -> String {
-    format!("{prefix}/{}/{job_id}", crate::time::date_folder(finished_ms))
+    format!(
+        "{prefix}/{}/{job_id}",
+        crate::time::date_folder(finished_ms)
+    )
 }
 
 /// Key of the metadata file inside `folder`.

@@ -168,7 +168,12 @@ impl Bucket {
     }
 
     /// One PUT: the object appears complete or not at all.
-    pub async fn put(&self, key: &str, body: Vec<u8>, content_type: &str) -> Result<(), StorageError> {
+    pub async fn put(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> Result<(), StorageError> {
         let mut attributes = Attributes::new();
         attributes.insert(Attribute::ContentType, content_type.to_string().into());
         let opts = PutOptions {
@@ -198,7 +203,9 @@ fn classify(e: object_store::Error, what: &str) -> StorageError {
                 Some(403) | Some(401) => StorageError::Denied(format!(
                     "access to {what} denied: the keys cannot read or write it"
                 )),
-                Some(404) => StorageError::NotFound(format!("{what} not found (no such bucket or object)")),
+                Some(404) => {
+                    StorageError::NotFound(format!("{what} not found (no such bucket or object)"))
+                }
                 Some(s) if (400..500).contains(&s) && s != 408 && s != 429 => {
                     StorageError::Permanent(format!("storage refused {what}: HTTP {s}"))
                 }
@@ -208,7 +215,9 @@ fn classify(e: object_store::Error, what: &str) -> StorageError {
                         chain.split(": ").last().unwrap_or_default()
                     ))
                 }
-                _ => StorageError::Transient(format!("storage error on {what}: {}", summary(&chain))),
+                _ => {
+                    StorageError::Transient(format!("storage error on {what}: {}", summary(&chain)))
+                }
             }
         }
     }

@@ -505,7 +505,8 @@ impl Store for SqliteStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(map_err)?;
-        row.map(|r| r.try_get("user_id").map_err(map_err)).transpose()
+        row.map(|r| r.try_get("user_id").map_err(map_err))
+            .transpose()
     }
 
     async fn claim_bucket(&self, bucket: &str, user_id: &str, now_ms: i64) -> StoreResult<bool> {

@@ -123,7 +123,8 @@ pub async fn prepare(
             head.size
         )));
     }
-    let (media, pdf_info) = probe_local(&path, sniffed.media_type, sniffed.mime, got, config).await?;
+    let (media, pdf_info) =
+        probe_local(&path, sniffed.media_type, sniffed.mime, got, config).await?;
     Ok(Prepared {
         path,
         media,
@@ -144,7 +145,9 @@ pub async fn probe_local(
     let mime = mime.to_string();
     let models = config.models_dir();
     let (media, pdf_info) = tokio::task::spawn_blocking(move || match media_type {
-        MediaType::Video | MediaType::Audio => probe::probe_av(&path, &mime, size).map(|m| (m, None)),
+        MediaType::Video | MediaType::Audio => {
+            probe::probe_av(&path, &mime, size).map(|m| (m, None))
+        }
         MediaType::Image => probe::probe_image(&path, &mime, size).map(|m| (m, None)),
         MediaType::Document => {
             crate::media::pdf::probe(&models, &path, size).map(|(m, i)| (m, Some(i)))

@@ -16,7 +16,10 @@ use crate::store::{Claim, Finish, Lease};
 
 /// How an attempt ended, before it is recorded.
 enum RunEnd {
-    Completed { error_count: i64, output_path: String },
+    Completed {
+        error_count: i64,
+        output_path: String,
+    },
     Failed(String),
     Transient(String),
     /// Cancelled by the user, lease lost, or process stopping.
@@ -90,12 +93,16 @@ pub async fn run_job(ctx: &Arc<WorkerContext>, claim: Claim) {
         }
         RunEnd::Stopped if ctx.shutdown.is_cancelled() => {
             // Hand the job back so another worker (or this one after restart) takes it now.
-            ctx.store.retry_later(lease, now).await.ok().map(|_| "handed back")
+            ctx.store
+                .retry_later(lease, now)
+                .await
+                .ok()
+                .map(|_| "handed back")
         }
         RunEnd::Stopped => Some("stopped"),
     };
     metrics::histogram!("airscope_job_attempt_seconds").record(started.elapsed().as_secs_f64());
-    tracing::debug!(job = %job_id, outcome = ?recorded, "attempt ended");
+    tracing::info!(job = %job_id, outcome = recorded.unwrap_or("lease lost"), "attempt ended");
 }
 
 async fn record(
@@ -177,7 +184,9 @@ async fn run(ctx: &WorkerContext, claim: &Claim, cancel: &CancellationToken) -> 
         Err(PreflightError::Transient(m)) => return RunEnd::Transient(m),
     };
     if !matches!(
-        ctx.store.advance(&claim.lease, Status::InProgress, 10).await,
+        ctx.store
+            .advance(&claim.lease, Status::InProgress, 10)
+            .await,
         Ok(true)
     ) {
         return RunEnd::Stopped;
