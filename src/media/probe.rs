@@ -76,7 +76,8 @@ pub fn probe_av(path: &Path, mime: &str, size: u64) -> Result<MediaInfo, MediaEr
     Ok(info)
 }
 
-/// Clockwise rotation in degrees from the display matrix (or the legacy `rotate` tag).
+/// Clockwise rotation in degrees that a player applies, from the display matrix (or the
+/// legacy `rotate` tag, which has the same sense).
 fn rotation(stream: &ffmpeg::format::stream::Stream) -> i32 {
     for sd in stream.side_data() {
         if sd.kind() == ffmpeg::codec::packet::side_data::Type::DisplayMatrix
@@ -88,9 +89,9 @@ fn rotation(stream: &ffmpeg::format::stream::Stream) -> i32 {
                 .take(4)
                 .map(|c| f64::from(i32::from_le_bytes([c[0], c[1], c[2], c[3]])) / 65536.0)
                 .collect();
-            // av_display_rotation_get: counter-clockwise angle of the matrix.
-            let ccw = m[1].atan2(m[0]).to_degrees();
-            return normalise_degrees(-ccw);
+            // av_display_rotation_get() is -atan2(m1, m0), counter-clockwise; clockwise is
+            // its negation.
+            return normalise_degrees(m[1].atan2(m[0]).to_degrees());
         }
     }
     stream

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what is missing, fetches the models once into
+# target/test-models, then runs every test with cargo-nextest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+export PATH="$HOME/.local/bin:$PATH"
+
+cargo build --bin airscope
+export AIRSCOPE_TEST_MODELS="${AIRSCOPE_TEST_MODELS:-$PWD/target/test-models}"
+AIRSCOPE_MODELS__DIR="$AIRSCOPE_TEST_MODELS" target/debug/airscope models fetch
+
+cargo nextest run --no-fail-fast "$@"

@@ -1,0 +1,201 @@
+//! Preflight on real media made by FFmpeg: the type comes from the bytes, container facts go
+//! into `technical_metadata`, and services that do not apply are skipped with the reason.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+use serde_json::Value;
+
+fn ffmpeg(args: &[&str], out: &Path) {
+    let st = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y"])
+        .args(args)
+        .arg(out)
+        .status()
+        .expect("ffmpeg is installed (scripts/setup.sh)");
+    assert!(st.success());
+}
+
+async fn run(s: &Server, keys: &Keys, key: &str, file: &Path) -> Value {
+    s.upload(keys, "media", key, file);
+    let api = s.client();
+    let id = api
+        .submit(keys, &job_body(key, "media", key, "results"))
+        .await;
+    let job = api.wait_for(keys, &id, &["completed", "failed"]).await;
+    assert_eq!(job["Status"], "completed", "{key}: {job}");
+    let path = api.get(&format!("/jobs/{id}/metadata"), keys).await.body["DestinationPath"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let doc = s.download_json(keys, &path);
+    airscope::output::validate(&doc).unwrap();
+    doc
+}
+
+#[tokio::test]
+async fn media_is_probed_and_inapplicable_services_are_skipped() {
+    let s = start("");
+    let alice = s.create_key("alice", false);
+    let _ = s.aws(&alice, &["s3", "mb", "s3://results"]);
+    let dir = s.dir.path();
+
+    // 2 s of 320x240 H.264 at 25 fps with stereo AAC, then remuxed with a display matrix
+    // (FFmpeg 5.1 writes one for `rotate` only when copying); named .pdf so the name lies.
+    let plain = dir.join("plain.mp4");
+    ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=320x240:rate=25:duration=2",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:duration=2:sample_rate=48000",
+            "-ac",
+            "2",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+        ],
+        &plain,
+    );
+    let video = dir.join("clip.mp4");
+    let plain_arg = plain.to_str().unwrap();
+    ffmpeg(
+        &[
+            "-i",
+            plain_arg,
+            "-c",
+            "copy",
+            "-metadata:s:v:0",
+            "rotate=90",
+        ],
+        &video,
+    );
+    let probe = Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "v:0"])
+        .args(["-show_entries", "side_data=rotation", "-of", "csv=p=0"])
+        .arg(&video)
+        .output()
+        .unwrap();
+    // ffprobe reports the counter-clockwise angle; airscope reports the clockwise one.
+    let ccw: i32 = String::from_utf8_lossy(&probe.stdout)
+        .trim()
+        .parse()
+        .unwrap();
+    let doc = run(&s, &alice, "lies/clip.pdf", &video).await;
+    let tm = &doc["message_payload"]["technical_metadata"];
+    assert_eq!(tm["media_type"], "video");
+    assert_eq!(tm["video_codec"], "h264");
+    assert_eq!(tm["audio_codec"], "aac");
+    assert_eq!(
+        (tm["width"].as_u64(), tm["height"].as_u64()),
+        (Some(320), Some(240))
+    );
+    assert_eq!(tm["frame_rate"], 25.0);
+    assert_eq!(tm["audio_channels"], 2);
+    assert_eq!(tm["audio_sample_rate"], 48000);
+    assert_eq!(tm["rotation"], (360 - ccw) % 360);
+    assert_ne!(tm["rotation"], 0);
+    let d = tm["duration"].as_f64().unwrap();
+    assert!((1.9..=2.2).contains(&d), "{d}");
+    let jm = &doc["message_payload"]["job_metadata"];
+    assert_eq!(jm["airtime_duration"], tm["duration"]);
+    let svc = &doc["message_payload"]["services"][0];
+    assert_eq!(svc["service_name"], "air_pdf");
+    assert_eq!(svc["status"], "skipped");
+    assert_eq!(svc["error"], "not applicable to video");
+    assert!(doc["message_payload"].get("pdf").is_none());
+
+    // Audio only, in an MP4 container: audio, not video.
+    let audio = dir.join("voice.m4a");
+    ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=300:duration=3",
+            "-c:a",
+            "aac",
+        ],
+        &audio,
+    );
+    let doc = run(&s, &alice, "voice.m4a", &audio).await;
+    let tm = &doc["message_payload"]["technical_metadata"];
+    assert_eq!(tm["media_type"], "audio");
+    assert!(tm.get("video_codec").is_none() && tm.get("width").is_none());
+    assert_eq!(tm["audio_channels"], 1);
+
+    // An image: its size from the header, no duration.
+    let image = dir.join("frame.png");
+    ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=640x360",
+            "-frames:v",
+            "1",
+        ],
+        &image,
+    );
+    let doc = run(&s, &alice, "frame.png", &image).await;
+    let tm = &doc["message_payload"]["technical_metadata"];
+    assert_eq!(tm["media_type"], "image");
+    assert_eq!(
+        (tm["width"].as_u64(), tm["height"].as_u64()),
+        (Some(640), Some(360))
+    );
+    assert_eq!(
+        doc["message_payload"]["job_metadata"]["airtime_duration"],
+        0.0
+    );
+    assert_eq!(
+        doc["message_payload"]["services"][0]["error"],
+        "not applicable to image"
+    );
+}
+
+#[tokio::test]
+async fn a_truncated_video_fails_preflight() {
+    let s = start("");
+    let alice = s.create_key("alice", false);
+    let _ = s.aws(&alice, &["s3", "mb", "s3://results"]);
+    let video = s.dir.path().join("clip.mp4");
+    ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=320x240:rate=25:duration=2",
+            "-c:v",
+            "libx264",
+        ],
+        &video,
+    );
+    let bytes = std::fs::read(&video).unwrap();
+    // Keep the header bytes (so it still sniffs as MP4) but cut the rest.
+    std::fs::write(&video, &bytes[..64.min(bytes.len())]).unwrap();
+    s.upload(&alice, "media", "cut.mp4", &video);
+    let api = s.client();
+    let id = api
+        .submit(&alice, &job_body("cut", "media", "cut.mp4", "results"))
+        .await;
+    let job = api.wait_for(&alice, &id, &["completed", "failed"]).await;
+    assert_eq!(job["Status"], "failed");
+    assert!(
+        job["Error"]
+            .as_str()
+            .unwrap()
+            .contains("corrupt or unreadable"),
+        "{job}"
+    );
+}

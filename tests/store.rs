@@ -1,0 +1,193 @@
+//! Store contract: claim order (priority, fairness, age), leases, attempt fencing and the
+//! write-once output reservation. Runs against a real SQLite file.
+
+use std::sync::Arc;
+
+use airscope::jobs::model::{Destination, Source, Status};
+use airscope::store::{self, Finish, NewJob, Store};
+
+async fn open() -> (tempfile::TempDir, Arc<dyn Store>) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let s = store::open(&url).await.unwrap();
+    (dir, s)
+}
+
+fn job(user: &str, name: &str, priority: i64, created_ms: i64) -> NewJob {
+    NewJob {
+        id: uuid::Uuid::now_v7().simple().to_string(),
+        user_id: user.into(),
+        name: name.into(),
+        batch: None,
+        priority,
+        services: serde_json::json!({"pdf": ""}),
+        source: Source {
+            bucket: "b".into(),
+            object_key: "k".into(),
+            endpoint: None,
+            region: None,
+            provider: None,
+        },
+        destination: Destination {
+            bucket: "d".into(),
+            region: "r".into(),
+            prefix: "jobs".into(),
+        },
+        notification_url: None,
+        secrets: vec![1, 2, 3],
+        created_ms,
+    }
+}
+
+async fn claim_names(s: &Arc<dyn Store>, n: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    for _ in 0..n {
+        let c = s.claim(1_000_000, 30_000, 3).await.unwrap().unwrap();
+        out.push(c.job.name.clone());
+    }
+    out
+}
+
+#[tokio::test]
+async fn urgent_first_then_round_robin_between_users_then_oldest() {
+    let (_d, s) = open().await;
+    // Alice queues a batch first; Bob's jobs come later; one urgent job comes last.
+    for i in 0..4 {
+        s.insert_job(job("alice", &format!("a{i}"), 5, 100 + i), None)
+            .await
+            .unwrap();
+    }
+    for i in 0..2 {
+        s.insert_job(job("bob", &format!("b{i}"), 5, 200 + i), None)
+            .await
+            .unwrap();
+    }
+    s.insert_job(job("carol", "urgent", 10, 300), None)
+        .await
+        .unwrap();
+    s.insert_job(job("carol", "low", 1, 50), None)
+        .await
+        .unwrap();
+    let order = claim_names(&s, 8).await;
+    assert_eq!(order, ["urgent", "a0", "b0", "a1", "b1", "a2", "a3", "low"]);
+    assert!(s.claim(1_000_000, 30_000, 3).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn expired_leases_are_taken_over_and_the_old_holder_is_fenced() {
+    let (_d, s) = open().await;
+    s.insert_job(job("alice", "j", 5, 1), None).await.unwrap();
+    let first = s.claim(1_000, 5_000, 3).await.unwrap().unwrap();
+    assert_eq!((first.lease.attempt, first.recovered), (1, false));
+    assert_eq!(first.job.status, Status::Preflight);
+    // Still leased: nobody else gets it.
+    assert!(s.claim(3_000, 5_000, 3).await.unwrap().is_none());
+    assert!(s.heartbeat(&first.lease, 9_000).await.unwrap());
+    assert!(s.claim(8_000, 5_000, 3).await.unwrap().is_none());
+    // The holder stalls past its lease: a second worker takes over.
+    let second = s.claim(10_000, 5_000, 3).await.unwrap().unwrap();
+    assert_eq!((second.lease.attempt, second.recovered), (2, true));
+    assert!(!s.heartbeat(&first.lease, 20_000).await.unwrap());
+    assert!(!s
+        .advance(&first.lease, Status::InProgress, 50)
+        .await
+        .unwrap());
+    assert_eq!(s.reserve_output(&first.lease, "k1").await.unwrap(), None);
+    let done = Finish {
+        status: Status::Completed,
+        error: None,
+        error_count: 0,
+        output_path: Some("s3://d/k".into()),
+    };
+    assert!(!s.finish(&first.lease, &done, 11_000).await.unwrap());
+    // The current holder writes once, at the key it reserved.
+    assert_eq!(
+        s.reserve_output(&second.lease, "k2")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("k2")
+    );
+    assert!(s.finish(&second.lease, &done, 12_000).await.unwrap());
+    let j = s.get_job("alice", &second.job.id).await.unwrap().unwrap();
+    assert_eq!(
+        (j.status, j.completed_ms),
+        (Status::Completed, Some(12_000))
+    );
+}
+
+#[tokio::test]
+async fn a_retry_reuses_the_output_key_of_an_earlier_attempt() {
+    let (_d, s) = open().await;
+    s.insert_job(job("alice", "j", 5, 1), None).await.unwrap();
+    let first = s.claim(1_000, 5_000, 3).await.unwrap().unwrap();
+    assert_eq!(
+        s.reserve_output(&first.lease, "day1/key")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("day1/key")
+    );
+    // Crash after reserving: the next attempt is told where the file goes.
+    let second = s.claim(10_000, 5_000, 3).await.unwrap().unwrap();
+    assert_eq!(second.output_key.as_deref(), Some("day1/key"));
+    assert_eq!(
+        s.reserve_output(&second.lease, "day2/key")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("day1/key")
+    );
+    // Writing has begun: a cancel is refused rather than leaving a file behind.
+    assert!(matches!(
+        s.cancel_job("alice", &second.job.id, 11_000).await.unwrap(),
+        airscope::store::CancelOutcome::InvalidState(_)
+    ));
+}
+
+#[tokio::test]
+async fn jobs_that_keep_losing_their_lease_fail() {
+    let (_d, s) = open().await;
+    s.insert_job(job("alice", "j", 5, 1), None).await.unwrap();
+    let mut now = 1_000;
+    for attempt in 1..=2 {
+        let c = s.claim(now, 1_000, 2).await.unwrap().unwrap();
+        assert_eq!(c.lease.attempt, attempt);
+        now += 5_000;
+    }
+    assert!(s.claim(now, 1_000, 2).await.unwrap().is_none());
+    let (jobs, _) = s
+        .list_jobs(
+            "alice",
+            &airscope::store::ListQuery {
+                page_number: 1,
+                page_size: 10,
+                status: Some(Status::Failed),
+                batch: None,
+                name: None,
+                sort_by: airscope::store::SortBy::Created,
+                descending: false,
+                created_after_ms: None,
+                created_before_ms: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert!(jobs[0]
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("interrupted 2 times"));
+}
+
+#[tokio::test]
+async fn retry_later_waits_for_not_before() {
+    let (_d, s) = open().await;
+    s.insert_job(job("alice", "j", 5, 1), None).await.unwrap();
+    let c = s.claim(1_000, 5_000, 3).await.unwrap().unwrap();
+    assert!(s.retry_later(&c.lease, 4_000).await.unwrap());
+    assert!(s.claim(2_000, 5_000, 3).await.unwrap().is_none());
+    let again = s.claim(4_000, 5_000, 3).await.unwrap().unwrap();
+    assert_eq!((again.lease.attempt, again.recovered), (2, false));
+}
