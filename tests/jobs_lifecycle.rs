@@ -340,3 +340,144 @@ async fn embedded_storage_keeps_users_apart() {
         .status
         .success());
 }
+
+#[tokio::test]
+async fn webhooks_are_signed_retried_and_sent_for_every_terminal_status() {
+    use std::sync::{Arc, Mutex};
+
+    use axum::http::{HeaderMap, StatusCode};
+
+    type Seen = Arc<Mutex<Vec<(HeaderMap, String)>>>;
+    let seen: Seen = Arc::default();
+    let receiver = {
+        let seen = seen.clone();
+        axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |headers: HeaderMap, body: String| {
+                let seen = seen.clone();
+                async move {
+                    let mut all = seen.lock().unwrap();
+                    let first = !all
+                        .iter()
+                        .any(|(h, _)| h["x-airscope-job-id"] == headers["x-airscope-job-id"]);
+                    all.push((headers, body));
+                    // Fail every job's first delivery: it must be retried.
+                    if first {
+                        StatusCode::INTERNAL_SERVER_ERROR
+                    } else {
+                        StatusCode::NO_CONTENT
+                    }
+                }
+            }),
+        )
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, receiver).await.unwrap() });
+
+    // The receiver is on loopback, so this server allows private endpoints.
+    let s = start("[storage]\nallow_private_endpoints = true");
+    let alice = s.create_key("alice", false);
+    s.upload(&alice, "media", "report.pdf", &fixture("report.pdf"));
+    let long = write_long_pdf(&s, 30000);
+    s.upload(&alice, "media", "long.pdf", &long);
+    let _ = s.aws(&alice, &["s3", "mb", "s3://results"]);
+    let api = s.client();
+    let with_hook = |mut body: serde_json::Value| {
+        body["Notification"] = json!({"Url": url, "Secret": "whsec-test"});
+        body
+    };
+    let ok = api
+        .submit(
+            &alice,
+            &with_hook(job_body("ok", "media", "report.pdf", "results")),
+        )
+        .await;
+    let bad = api
+        .submit(
+            &alice,
+            &with_hook(job_body("bad", "media", "missing.pdf", "results")),
+        )
+        .await;
+    let cancelled = api
+        .submit(&alice, &with_hook(long_job("long.pdf", 30000)))
+        .await;
+    api.wait_for(&alice, &cancelled, &["in_progress"]).await;
+    api.post(&format!("/jobs/{cancelled}/cancel"), &alice, &json!({}))
+        .await;
+
+    let expected = [
+        (&ok, "completed"),
+        (&bad, "failed"),
+        (&cancelled, "cancelled"),
+    ];
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let delivered = {
+            let all = seen.lock().unwrap();
+            expected.iter().all(|(id, _)| {
+                all.iter()
+                    .filter(|(h, _)| h["x-airscope-job-id"] == id.as_str())
+                    .count()
+                    >= 2
+            })
+        };
+        if delivered {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "webhooks not delivered: {:?}",
+            seen.lock().unwrap().len()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let all = seen.lock().unwrap().clone();
+    for (id, status) in expected {
+        let calls: Vec<_> = all
+            .iter()
+            .filter(|(h, _)| h["x-airscope-job-id"] == id.as_str())
+            .collect();
+        assert_eq!(
+            calls.len(),
+            2,
+            "one failed delivery, one retry for {status}"
+        );
+        for (headers, body) in calls {
+            let sig = headers["x-airscope-signature"].to_str().unwrap();
+            assert_eq!(
+                sig,
+                airscope::worker::webhooks::signature(b"whsec-test", body)
+            );
+            assert_eq!(
+                headers["x-airscope-event"],
+                format!("job.{status}").as_str()
+            );
+            let v: serde_json::Value = serde_json::from_str(body).unwrap();
+            assert_eq!(
+                (v["Id"].as_str(), v["Status"].as_str()),
+                (Some(id.as_str()), Some(status))
+            );
+            assert!(!body.contains("whsec-test") && !body.contains(&alice.secret));
+        }
+    }
+    let done: serde_json::Value = serde_json::from_str(
+        &all.iter()
+            .find(|(h, _)| h["x-airscope-job-id"] == ok.as_str())
+            .unwrap()
+            .1,
+    )
+    .unwrap();
+    assert!(done["DestinationPath"]
+        .as_str()
+        .unwrap()
+        .starts_with("s3://results/jobs/"));
+    let failed: serde_json::Value = serde_json::from_str(
+        &all.iter()
+            .find(|(h, _)| h["x-airscope-job-id"] == bad.as_str())
+            .unwrap()
+            .1,
+    )
+    .unwrap();
+    assert!(failed["Error"].as_str().unwrap().contains("not found"));
+}

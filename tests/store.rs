@@ -34,6 +34,7 @@ fn job(user: &str, name: &str, priority: i64, created_ms: i64) -> NewJob {
             prefix: "jobs".into(),
         },
         notification_url: None,
+        notify_secret: None,
         secrets: vec![1, 2, 3],
         created_ms,
     }

@@ -20,10 +20,16 @@ CREATE TABLE jobs (
     error         TEXT,
     error_count   INTEGER NOT NULL DEFAULT 0,
     output_key    TEXT,
-    output_path   TEXT
+    output_path   TEXT,
+    -- Webhook outbox: set to 'pending' with the terminal status, delivered at least once.
+    notify_secret   BLOB,
+    notify_state    TEXT,
+    notify_attempts INTEGER NOT NULL DEFAULT 0,
+    notify_next_at  INTEGER
 );
 
 CREATE INDEX jobs_user_created ON jobs (user_id, created);
+CREATE INDEX jobs_webhooks ON jobs (notify_next_at) WHERE notify_state = 'pending';
 CREATE INDEX jobs_queue ON jobs (status, priority DESC, created)
     WHERE status IN ('submitted', 'preflight', 'in_progress');
 

@@ -74,7 +74,6 @@ pub struct JobSecrets {
     pub secret_key: String,
     pub source_access_key: Option<String>,
     pub source_secret_key: Option<String>,
-    pub notification_secret: Option<String>,
 }
 
 impl std::fmt::Debug for JobSecrets {

@@ -105,7 +105,6 @@ impl JobsService {
             secret_key: who.secret_key.clone(),
             source_access_key: req.source_keys.as_ref().map(|k| k.0.clone()),
             source_secret_key: req.source_keys.as_ref().map(|k| k.1.clone()),
-            notification_secret: req.notification.as_ref().and_then(|n| n.secret.clone()),
         };
         let sealed = self
             .master_key
@@ -119,6 +118,11 @@ impl JobsService {
             services: req.services,
             source: req.source,
             destination: req.destination,
+            notify_secret: req
+                .notification
+                .as_ref()
+                .and_then(|n| n.secret.as_ref())
+                .map(|secret| self.master_key.seal(secret.as_bytes())),
             notification_url: req.notification.map(|n| n.url),
             secrets: sealed,
             created_ms: crate::time::now_ms(),

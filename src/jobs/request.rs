@@ -132,9 +132,6 @@ fn validate(raw: JobRequestBody) -> Result<ValidJobRequest, RequestError> {
     let (source, source_keys) = validate_source(raw.source)?;
     let destination = validate_destination(raw.destination)?;
     let notification = raw.notification.map(validate_notification).transpose()?;
-    if notification.is_some() {
-        return invalid("Notification: webhooks are not available in this build yet");
-    }
     Ok(ValidJobRequest {
         name,
         priority,

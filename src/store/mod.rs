@@ -38,6 +38,8 @@ pub struct NewJob {
     pub source: Source,
     pub destination: Destination,
     pub notification_url: Option<String>,
+    /// Sealed webhook signing secret; kept until the webhook is delivered or given up.
+    pub notify_secret: Option<Vec<u8>>,
     /// Sealed [`crate::jobs::JobSecrets`].
     pub secrets: Vec<u8>,
     pub created_ms: i64,
@@ -111,6 +113,22 @@ pub struct Finish {
     pub output_path: Option<String>,
 }
 
+/// A webhook to send: the job as it ended, and its sealed signing secret.
+#[derive(Debug)]
+pub struct DueWebhook {
+    pub job: JobRecord,
+    pub secret: Option<Vec<u8>>,
+    /// Deliveries tried so far, this one included.
+    pub attempts: i64,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum WebhookOutcome {
+    Delivered,
+    RetryAt(i64),
+    GaveUp,
+}
+
 /// A storage key pair of the embedded storage (also the API's credentials).
 #[derive(Debug, Clone)]
 pub struct KeyRecord {
@@ -149,6 +167,17 @@ pub trait Store: Send + Sync + 'static {
     async fn finish(&self, lease: &Lease, outcome: &Finish, now_ms: i64) -> StoreResult<bool>;
     /// Give the job back to the queue after a transient fault, to run again after `not_before`.
     async fn retry_later(&self, lease: &Lease, not_before_ms: i64) -> StoreResult<bool>;
+
+    /// Webhooks of terminal jobs that are due, each leased for `lease_ms` so that one sender
+    /// handles it at a time.
+    async fn due_webhooks(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<DueWebhook>>;
+    /// Record a delivery outcome: delivered, tried again at `retry_at`, or given up.
+    async fn webhook_outcome(&self, job_id: &str, outcome: WebhookOutcome) -> StoreResult<()>;
 
     async fn insert_key(&self, key: &KeyRecord) -> StoreResult<()>;
     async fn get_key(&self, access_key: &str) -> StoreResult<Option<KeyRecord>>;

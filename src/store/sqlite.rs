@@ -24,6 +24,10 @@ const JOB_COLUMNS: &str = "id, user_id, name, batch, priority, status, services,
 
 const LIVE: &str = "('preflight', 'in_progress')";
 
+/// Set with every terminal status: queue the job's webhook, if it has one, from now.
+const NOTIFY_ON_END: &str = "notify_state = CASE WHEN notification_url IS NULL THEN NULL \
+    ELSE 'pending' END, notify_next_at = 0";
+
 fn map_err(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
@@ -162,8 +166,8 @@ impl Store for SqliteStore {
         }
         sqlx::query(
             "INSERT INTO jobs (id, user_id, name, batch, priority, status, services, source, \
-             destination, notification_url, secrets, created) \
-             VALUES (?, ?, ?, ?, ?, 'submitted', ?, ?, ?, ?, ?, ?)",
+             destination, notification_url, notify_secret, secrets, created) \
+             VALUES (?, ?, ?, ?, ?, 'submitted', ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&job.id)
         .bind(&job.user_id)
@@ -174,6 +178,7 @@ impl Store for SqliteStore {
         .bind(to_json(&job.source))
         .bind(to_json(&job.destination))
         .bind(&job.notification_url)
+        .bind(&job.notify_secret)
         .bind(&job.secrets)
         .bind(job.created_ms)
         .execute(&mut *tx)
@@ -274,12 +279,12 @@ impl Store for SqliteStore {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(map_err)?;
-        let done = sqlx::query(
+        let done = sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE jobs SET status = 'cancelled', completed = ?, secrets = NULL, \
-             lease_expires = NULL \
+             lease_expires = NULL, {NOTIFY_ON_END} \
              WHERE id = ? AND user_id = ? AND output_key IS NULL \
-             AND status IN ('submitted', 'preflight', 'in_progress')",
-        )
+             AND status IN ('submitted', 'preflight', 'in_progress')"
+        )))
         .bind(now_ms)
         .bind(id)
         .bind(user_id)
@@ -323,7 +328,7 @@ impl Store for SqliteStore {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE jobs SET status = 'failed', completed = ?, secrets = NULL, \
              lease_expires = NULL, error = 'the job was interrupted ' || attempt || \
-             ' times (worker crashed or stalled); giving up' \
+             ' times (worker crashed or stalled); giving up', {NOTIFY_ON_END} \
              WHERE status IN {LIVE} AND lease_expires < ? AND attempt >= ?"
         )))
         .bind(now_ms)
@@ -434,7 +439,7 @@ impl Store for SqliteStore {
         let n = sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE jobs SET status = ?, error = ?, error_count = ?, output_path = ?, \
              completed = ?, secrets = NULL, lease_expires = NULL, \
-             progress = CASE WHEN ? = 'completed' THEN 100 ELSE progress END \
+             progress = CASE WHEN ? = 'completed' THEN 100 ELSE progress END, {NOTIFY_ON_END} \
              WHERE id = ? AND attempt = ? AND status IN {LIVE}"
         )))
         .bind(outcome.status.as_str())
@@ -463,6 +468,62 @@ impl Store for SqliteStore {
         .await
         .map_err(map_err)?;
         Ok(n.rows_affected() == 1)
+    }
+
+    async fn due_webhooks(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<DueWebhook>> {
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(map_err)?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE jobs SET notify_next_at = ?, notify_attempts = notify_attempts + 1 \
+             WHERE id IN (SELECT id FROM jobs WHERE notify_state = 'pending' \
+                          AND notify_next_at <= ? ORDER BY notify_next_at LIMIT ?) \
+             RETURNING {JOB_COLUMNS}, notify_secret, notify_attempts"
+        )))
+        .bind(now_ms + lease_ms)
+        .bind(now_ms)
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(DueWebhook {
+                    job: job_from_row(r)?,
+                    secret: r.try_get("notify_secret").map_err(map_err)?,
+                    attempts: r.try_get("notify_attempts").map_err(map_err)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn webhook_outcome(&self, job_id: &str, outcome: WebhookOutcome) -> StoreResult<()> {
+        let (state, next_at) = match outcome {
+            WebhookOutcome::Delivered => ("delivered", None),
+            WebhookOutcome::RetryAt(t) => ("pending", Some(t)),
+            WebhookOutcome::GaveUp => ("failed", None),
+        };
+        sqlx::query(
+            "UPDATE jobs SET notify_state = ?, notify_next_at = ?, \
+             notify_secret = CASE WHEN ? = 'pending' THEN notify_secret END \
+             WHERE id = ? AND notify_state = 'pending'",
+        )
+        .bind(state)
+        .bind(next_at)
+        .bind(state)
+        .bind(job_id)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(())
     }
 
     async fn insert_key(&self, key: &KeyRecord) -> StoreResult<()> {

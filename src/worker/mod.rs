@@ -3,6 +3,7 @@
 
 mod preflight;
 mod run;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,14 +27,16 @@ pub struct WorkerContext {
     pub shutdown: CancellationToken,
 }
 
-/// Start `config.worker.concurrency` worker loops.
+/// Start `config.worker.concurrency` worker loops and the webhook sender.
 pub fn spawn_pool(ctx: Arc<WorkerContext>) -> Vec<JoinHandle<()>> {
-    (0..ctx.config.worker.concurrency)
+    let mut tasks: Vec<JoinHandle<()>> = (0..ctx.config.worker.concurrency)
         .map(|i| {
             let ctx = ctx.clone();
             tokio::spawn(async move { worker_loop(ctx, i).await })
         })
-        .collect()
+        .collect();
+    tasks.push(tokio::spawn(webhooks::deliver_loop(ctx)));
+    tasks
 }
 
 async fn worker_loop(ctx: Arc<WorkerContext>, index: usize) {
