@@ -35,11 +35,13 @@ pub struct ApiConfig {
     pub key_cache_ttl_secs: u64,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreConfig {
     /// `sqlite://path` (default: `<data_dir>/airscope.db`).
     pub url: Option<String>,
+    /// How long a request waits for a busy or unreachable store before it gets 503.
+    pub busy_timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -132,6 +134,15 @@ impl Default for ApiConfig {
     }
 }
 
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            url: None,
+            busy_timeout_ms: crate::store::DEFAULT_BUSY_TIMEOUT.as_millis() as u64,
+        }
+    }
+}
+
 impl Default for StorageConfig {
     fn default() -> Self {
         StorageConfig {
@@ -184,6 +195,10 @@ impl Config {
             .url
             .clone()
             .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("airscope.db").display()))
+    }
+
+    pub fn busy_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.store.busy_timeout_ms)
     }
 
     pub fn models_dir(&self) -> PathBuf {

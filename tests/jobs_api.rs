@@ -599,3 +599,42 @@ async fn operations_endpoints_need_no_keys() {
     let r = api.call("DELETE", "/jobs", None, None, &[]).await;
     assert_eq!(r.status, 405);
 }
+
+#[tokio::test]
+async fn a_locked_store_answers_503_with_retry_after() {
+    use std::io::Write;
+    let s = start("[store]\nbusy_timeout_ms = 300\n[worker]\nconcurrency = 0");
+    let alice = s.create_key("alice", false);
+    let api = s.client();
+    let body = job_body("x", "media", "a.pdf", "results");
+    api.submit(&alice, &body).await;
+    // Another process holds the write lock of the SQLite file.
+    let mut locker = std::process::Command::new("sqlite3")
+        .arg(s.data_dir().join("airscope.db"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdin = locker.stdin.as_mut().unwrap();
+    stdin
+        .write_all(b"BEGIN EXCLUSIVE;\nINSERT INTO fairness VALUES ('lock', 0);\n")
+        .unwrap();
+    stdin.flush().unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let r = api.post("/jobs", &alice, &body).await;
+    assert_eq!(
+        (r.status, r.body["ErrorCode"].as_str()),
+        (503, Some("UNAVAILABLE")),
+        "{}",
+        r.text
+    );
+    assert!(r.headers.contains_key("retry-after"));
+    assert!(
+        !r.text.contains("database"),
+        "no internals in the message: {}",
+        r.text
+    );
+    locker.kill().unwrap();
+    locker.wait().unwrap();
+    assert_eq!(api.post("/jobs", &alice, &body).await.status, 200);
+}

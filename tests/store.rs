@@ -9,7 +9,9 @@ use airscope::store::{self, Finish, NewJob, Store};
 async fn open() -> (tempfile::TempDir, Arc<dyn Store>) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    let s = store::open(&url).await.unwrap();
+    let s = store::open(&url, store::DEFAULT_BUSY_TIMEOUT)
+        .await
+        .unwrap();
     (dir, s)
 }
 

@@ -141,3 +141,47 @@ impl IntoResponse for ApiError {
         resp
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body(e: ApiError) -> (StatusCode, Option<String>, serde_json::Value) {
+        let resp = e.into_response();
+        let status = resp.status();
+        let retry = resp
+            .headers()
+            .get(header::RETRY_AFTER)
+            .map(|v| v.to_str().unwrap().to_string());
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        (status, retry, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[tokio::test]
+    async fn internal_errors_carry_no_internals() {
+        let e = ApiError::from(StoreError::Internal("disk I/O error at /var/lib/x".into()));
+        let (status, _, b) = body(e).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            b,
+            serde_json::json!({"Error": "internal error", "ErrorCode": "INTERNAL_ERROR"})
+        );
+    }
+
+    #[tokio::test]
+    async fn unavailable_and_conflicts_have_their_codes() {
+        let (status, retry, b) =
+            body(StoreError::Unavailable("pool timed out".into()).into()).await;
+        assert_eq!((status.as_u16(), retry.as_deref()), (503, Some("5")));
+        assert_eq!(b["ErrorCode"], "UNAVAILABLE");
+        let (status, _, b) = body(JobsError::IdempotencyMismatch.into()).await;
+        assert_eq!(
+            (status.as_u16(), b["ErrorCode"].as_str()),
+            (409, Some("IDEMPOTENCY_MISMATCH"))
+        );
+        let (status, retry, _) = body(ApiError::rate_limited(3)).await;
+        assert_eq!((status.as_u16(), retry.as_deref()), (429, Some("3")));
+    }
+}

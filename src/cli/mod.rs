@@ -121,7 +121,7 @@ async fn open_keys(
     config: &Config,
 ) -> anyhow::Result<(Arc<dyn crate::store::Store>, MasterKey, Arc<KeyStore>)> {
     let master = MasterKey::load_or_create(&config.data_dir)?;
-    let store = crate::store::open(&config.store_url()).await?;
+    let store = crate::store::open(&config.store_url(), config.busy_timeout()).await?;
     let keys = Arc::new(KeyStore::new(
         store.clone(),
         master.clone(),

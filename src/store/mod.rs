@@ -189,10 +189,13 @@ pub trait Store: Send + Sync + 'static {
     async fn claim_bucket(&self, bucket: &str, user_id: &str, now_ms: i64) -> StoreResult<bool>;
 }
 
+/// How long a write waits for the database before the caller gets `Unavailable`.
+pub const DEFAULT_BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Open the store a URL names, applying migrations.
-pub async fn open(url: &str) -> StoreResult<Arc<dyn Store>> {
+pub async fn open(url: &str, busy_timeout: std::time::Duration) -> StoreResult<Arc<dyn Store>> {
     if let Some(path) = url.strip_prefix("sqlite://") {
-        Ok(Arc::new(SqliteStore::open(path).await?))
+        Ok(Arc::new(SqliteStore::open(path, busy_timeout).await?))
     } else {
         Err(StoreError::BadUrl(url.to_string()))
     }

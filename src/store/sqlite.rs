@@ -85,7 +85,7 @@ fn to_json(v: &impl serde::Serialize) -> String {
 }
 
 impl SqliteStore {
-    pub async fn open(path: &str) -> StoreResult<SqliteStore> {
+    pub async fn open(path: &str, busy_timeout: Duration) -> StoreResult<SqliteStore> {
         if let Some(dir) = std::path::Path::new(path).parent() {
             if !dir.as_os_str().is_empty() {
                 std::fs::create_dir_all(dir)
@@ -97,11 +97,11 @@ impl SqliteStore {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(10))
+            .busy_timeout(busy_timeout)
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(busy_timeout)
             .connect_with(opts)
             .await
             .map_err(map_err)?;
