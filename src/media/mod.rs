@@ -1,8 +1,10 @@
 //! Media: what a source is (sniffed from its bytes), what it contains (probed with FFmpeg,
 //! pdfium or the image decoder), and the decoders the analysers read from.
 
+pub mod decode;
 pub mod pdf;
 pub mod probe;
+pub mod shots;
 pub mod sniff;
 
 use serde::Serialize;
@@ -101,6 +103,8 @@ pub enum MediaError {
     NoPages,
     #[error("media contains no audio or video stream")]
     NoStreams,
+    #[error("audio_channel {index} does not exist: the audio has {channels} channel(s)")]
+    NoSuchChannel { index: u32, channels: usize },
     #[error("{0}")]
     Model(#[from] crate::models::ModelError),
 }

@@ -7,7 +7,7 @@ use ffmpeg_next as ffmpeg;
 
 use super::{MediaError, MediaInfo, MediaType};
 
-fn init_ffmpeg() {
+pub(crate) fn init_ffmpeg() {
     static INIT: Once = Once::new();
     INIT.call_once(|| {
         let _ = ffmpeg::init();

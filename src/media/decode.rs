@@ -1,0 +1,542 @@
+//! Decode once: a single pass over the container gives the sampled frames (scaled once per
+//! requested size), the shot cuts (from every decoded frame) and one 16 kHz mono f32 audio
+//! stream, delivered in order to a sink. Runs on the calling (blocking) thread.
+
+use std::path::Path;
+
+use ffmpeg_next as ffmpeg;
+use ffmpeg::format::{sample::Type as SampleType, Pixel, Sample};
+use ffmpeg::software::{resampling, scaling};
+use ffmpeg::{frame, ChannelLayout};
+use image::RgbImage;
+use tokio_util::sync::CancellationToken;
+
+use super::shots::{round3, Features, Plane, Shot, ShotDetector};
+use super::MediaError;
+use crate::jobs::services::AudioChannel;
+
+/// Sample rate of the audio stream every analyser reads.
+pub const AUDIO_RATE: u32 = 16_000;
+/// Samples per audio chunk handed to the sink (one second).
+const CHUNK: usize = AUDIO_RATE as usize;
+
+/// Which frames to keep, and at which sizes.
+#[derive(Debug, Clone)]
+pub struct FramePlan {
+    /// Seconds between sampled frames.
+    pub interval: f64,
+    /// Longest side of each requested size in pixels (frames are never upscaled).
+    pub max_sides: Vec<u32>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DecodePlan {
+    pub frames: Option<FramePlan>,
+    /// Detect shot cuts (and sample the first frame of every shot).
+    pub shots: bool,
+    pub audio: Option<AudioChannel>,
+    /// Decoder threads (1 suits a shared pool; the benchmark reference uses 1 too).
+    pub threads: usize,
+}
+
+/// A sampled frame, upright (rotation applied), once per requested size.
+pub struct SampledFrame {
+    pub time: f64,
+    pub shot_start: bool,
+    pub images: Vec<RgbImage>,
+}
+
+/// Consecutive 16 kHz mono samples starting at `start` seconds.
+pub struct AudioChunk {
+    pub start: f64,
+    pub samples: Vec<f32>,
+}
+
+pub enum Event {
+    Frame(SampledFrame),
+    Audio(AudioChunk),
+}
+
+#[derive(Debug, Default)]
+pub struct DecodeReport {
+    pub shots: Option<Vec<Shot>>,
+    pub frames_decoded: u64,
+    pub frames_sampled: u64,
+    pub audio_samples: u64,
+    /// Time of the end of the last frame or sample seen.
+    pub end_time: f64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("cancelled")]
+    Cancelled,
+    #[error(transparent)]
+    Media(#[from] MediaError),
+    /// The sink refused an event (its consumer failed or went away).
+    #[error("{0}")]
+    Sink(String),
+}
+
+fn corrupt(e: ffmpeg::Error) -> DecodeError {
+    DecodeError::Media(MediaError::Corrupt {
+        kind: "media file",
+        reason: e.to_string(),
+    })
+}
+
+struct VideoState {
+    index: usize,
+    decoder: ffmpeg::decoder::Video,
+    time_base: f64,
+    start_pts: i64,
+    frame_rate: f64,
+    rotation: i32,
+    detector: Option<ShotDetector>,
+    gray: Option<(scaling::Context, frame::Video)>,
+    scalers: Vec<Option<scaling::Context>>,
+    next_sample: f64,
+    decoded: frame::Video,
+}
+
+struct AudioState {
+    index: usize,
+    decoder: ffmpeg::decoder::Audio,
+    resampler: Option<resampling::Context>,
+    channel: Option<usize>,
+    time_base: f64,
+    start: Option<f64>,
+    pending: Vec<f32>,
+    emitted: u64,
+    decoded: frame::Audio,
+}
+
+/// Decode `path` once according to `plan`, feeding `sink` in presentation order per stream.
+pub fn decode(
+    path: &Path,
+    plan: &DecodePlan,
+    rotation: i32,
+    cancel: &CancellationToken,
+    sink: &mut dyn FnMut(Event) -> Result<(), DecodeError>,
+) -> Result<DecodeReport, DecodeError> {
+    super::probe::init_ffmpeg();
+    let mut ictx = ffmpeg::format::input(&path).map_err(corrupt)?;
+    let wants_video = plan.frames.is_some() || plan.shots;
+    let threads = plan.threads.max(1);
+    let mut video = if wants_video {
+        open_video(&ictx, plan, rotation, threads)?
+    } else {
+        None
+    };
+    let mut audio = match plan.audio {
+        Some(ch) => open_audio(&ictx, ch, threads)?,
+        None => None,
+    };
+    let mut report = DecodeReport::default();
+    let mut packet = ffmpeg::Packet::empty();
+    loop {
+        if cancel.is_cancelled() {
+            return Err(DecodeError::Cancelled);
+        }
+        match packet.read(&mut ictx) {
+            Ok(()) => {}
+            Err(ffmpeg::Error::Eof) => break,
+            // A damaged packet: the demuxer resyncs past it.
+            Err(ffmpeg::Error::InvalidData) => continue,
+            Err(e) => return Err(corrupt(e)),
+        }
+        let stream = packet.stream();
+        if let Some(v) = video.as_mut().filter(|v| v.index == stream) {
+            // A packet the decoder rejects is skipped, as players do; a file with no
+            // decodable frame at all fails below.
+            if v.decoder.send_packet(&packet).is_ok() {
+                drain_video(v, plan, &mut report, sink)?;
+            }
+        } else if let Some(a) = audio.as_mut().filter(|a| a.index == stream) {
+            if a.decoder.send_packet(&packet).is_ok() {
+                drain_audio(a, &mut report, sink)?;
+            }
+        }
+    }
+    if let Some(v) = video.as_mut() {
+        let _ = v.decoder.send_eof();
+        drain_video(v, plan, &mut report, sink)?;
+    }
+    if let Some(a) = audio.as_mut() {
+        let _ = a.decoder.send_eof();
+        drain_audio(a, &mut report, sink)?;
+        flush_audio(a, &mut report, sink)?;
+    }
+    if let Some(v) = video {
+        if report.frames_decoded == 0 {
+            return Err(DecodeError::Media(MediaError::Corrupt {
+                kind: "video",
+                reason: "no frame could be decoded".into(),
+            }));
+        }
+        report.shots = v.detector.map(|d| d.finish(round3(report.end_time)));
+    }
+    Ok(report)
+}
+
+fn open_video(
+    ictx: &ffmpeg::format::context::Input,
+    plan: &DecodePlan,
+    rotation: i32,
+    threads: usize,
+) -> Result<Option<VideoState>, DecodeError> {
+    let attached = ffmpeg::format::stream::Disposition::ATTACHED_PIC;
+    let Some(stream) = ictx
+        .streams()
+        .filter(|s| s.parameters().medium() == ffmpeg::media::Type::Video)
+        .find(|s| !s.disposition().contains(attached))
+    else {
+        return Ok(None);
+    };
+    let codec = stream.parameters().id();
+    if ffmpeg::decoder::find(codec).is_none() {
+        return Err(DecodeError::Media(MediaError::Unsupported(format!(
+            "video codec `{}` (no decoder in this FFmpeg)",
+            codec.name()
+        ))));
+    }
+    let mut ctx =
+        ffmpeg::codec::context::Context::from_parameters(stream.parameters()).map_err(corrupt)?;
+    ctx.set_threading(ffmpeg::codec::threading::Config {
+        kind: ffmpeg::codec::threading::Type::Frame,
+        count: threads,
+        ..Default::default()
+    });
+    let decoder = ctx.decoder().video().map_err(corrupt)?;
+    let tb = stream.time_base();
+    let fr = stream.avg_frame_rate();
+    let sizes = plan.frames.as_ref().map_or(0, |f| f.max_sides.len());
+    Ok(Some(VideoState {
+        index: stream.index(),
+        decoder,
+        time_base: f64::from(tb),
+        start_pts: if stream.start_time() == ffmpeg::ffi::AV_NOPTS_VALUE {
+            0
+        } else {
+            stream.start_time()
+        },
+        frame_rate: if fr.denominator() != 0 && fr.numerator() > 0 {
+            f64::from(fr)
+        } else {
+            25.0
+        },
+        rotation,
+        detector: plan.shots.then(ShotDetector::default),
+        gray: None,
+        scalers: (0..sizes).map(|_| None).collect(),
+        next_sample: 0.0,
+        decoded: frame::Video::empty(),
+    }))
+}
+
+fn drain_video(
+    v: &mut VideoState,
+    plan: &DecodePlan,
+    report: &mut DecodeReport,
+    sink: &mut dyn FnMut(Event) -> Result<(), DecodeError>,
+) -> Result<(), DecodeError> {
+    while v.decoder.receive_frame(&mut v.decoded).is_ok() {
+        let pts = v.decoded.timestamp().unwrap_or(v.start_pts);
+        let time = ((pts - v.start_pts) as f64 * v.time_base).max(0.0);
+        report.frames_decoded += 1;
+        report.end_time = report.end_time.max(time + 1.0 / v.frame_rate);
+        let mut shot_start = false;
+        if v.detector.is_some() {
+            let features = features_of(&v.decoded, &mut v.gray)?;
+            if let Some(d) = v.detector.as_mut() {
+                shot_start = d.push(time, features);
+            }
+        }
+        let Some(fp) = &plan.frames else { continue };
+        let due = time + 1e-6 >= v.next_sample;
+        if !(due || shot_start) {
+            continue;
+        }
+        if due {
+            v.next_sample = ((time / fp.interval + 1e-6).floor() + 1.0) * fp.interval;
+        }
+        let mut images = Vec::with_capacity(fp.max_sides.len());
+        for (i, side) in fp.max_sides.iter().enumerate() {
+            images.push(to_rgb(&v.decoded, *side, v.rotation, &mut v.scalers[i])?);
+        }
+        report.frames_sampled += 1;
+        sink(Event::Frame(SampledFrame {
+            time: round3(time),
+            shot_start,
+            images,
+        }))?;
+    }
+    Ok(())
+}
+
+fn plane(f: &frame::Video, i: usize) -> Plane<'_> {
+    Plane {
+        data: f.data(i),
+        stride: f.stride(i),
+        width: f.plane_width(i) as usize,
+        height: f.plane_height(i) as usize,
+    }
+}
+
+/// Shot features straight from 8-bit planar YUV; other formats go through a small gray+chroma
+/// conversion first.
+fn features_of(
+    f: &frame::Video,
+    gray: &mut Option<(scaling::Context, frame::Video)>,
+) -> Result<Features, DecodeError> {
+    let planar_8bit = matches!(
+        f.format(),
+        Pixel::YUV420P | Pixel::YUVJ420P | Pixel::YUV422P | Pixel::YUVJ422P | Pixel::YUV444P
+            | Pixel::YUVJ444P | Pixel::YUV440P | Pixel::YUVJ440P | Pixel::YUV411P | Pixel::YUV410P
+    );
+    if planar_8bit {
+        return Ok(Features::from_yuv(&plane(f, 0), &plane(f, 1), &plane(f, 2)));
+    }
+    let (w, h) = (160u32, 90u32);
+    let stale = gray.as_ref().is_none_or(|(s, _)| {
+        s.input().format != f.format() || s.input().width != f.width() || s.input().height != f.height()
+    });
+    if stale {
+        let ctx = scaling::Context::get(f.format(), f.width(), f.height(), Pixel::YUV444P, w, h, scaling::Flags::AREA)
+            .map_err(corrupt)?;
+        *gray = Some((ctx, frame::Video::empty()));
+    }
+    let (ctx, out) = gray.as_mut().expect("set above");
+    ctx.run(f, out).map_err(corrupt)?;
+    Ok(Features::from_yuv(&plane(out, 0), &plane(out, 1), &plane(out, 2)))
+}
+
+/// Width and height that fit `max_side` (never upscaled).
+pub fn fit(w: u32, h: u32, max_side: u32) -> (u32, u32) {
+    let long = w.max(h);
+    if long <= max_side || long == 0 {
+        return (w.max(1), h.max(1));
+    }
+    let scale = f64::from(max_side) / f64::from(long);
+    (
+        ((f64::from(w) * scale).round() as u32).max(1),
+        ((f64::from(h) * scale).round() as u32).max(1),
+    )
+}
+
+fn to_rgb(
+    f: &frame::Video,
+    max_side: u32,
+    rotation: i32,
+    scaler: &mut Option<scaling::Context>,
+) -> Result<RgbImage, DecodeError> {
+    let (w, h) = fit(f.width(), f.height(), max_side);
+    let stale = scaler.as_ref().is_none_or(|s| {
+        s.input().format != f.format() || s.input().width != f.width() || s.input().height != f.height()
+    });
+    if stale {
+        *scaler = Some(
+            scaling::Context::get(f.format(), f.width(), f.height(), Pixel::RGB24, w, h, scaling::Flags::AREA)
+                .map_err(corrupt)?,
+        );
+    }
+    let mut out = frame::Video::empty();
+    scaler.as_mut().expect("set above").run(f, &mut out).map_err(corrupt)?;
+    let stride = out.stride(0);
+    let data = out.data(0);
+    let row = w as usize * 3;
+    let mut buf = Vec::with_capacity(row * h as usize);
+    for y in 0..h as usize {
+        buf.extend_from_slice(&data[y * stride..y * stride + row]);
+    }
+    let img = RgbImage::from_raw(w, h, buf).expect("buffer matches the size");
+    Ok(match rotation {
+        90 => image::imageops::rotate90(&img),
+        180 => image::imageops::rotate180(&img),
+        270 => image::imageops::rotate270(&img),
+        _ => img,
+    })
+}
+
+fn open_audio(
+    ictx: &ffmpeg::format::context::Input,
+    channel: AudioChannel,
+    threads: usize,
+) -> Result<Option<AudioState>, DecodeError> {
+    let Some(stream) = ictx.streams().best(ffmpeg::media::Type::Audio) else {
+        return Ok(None);
+    };
+    let codec = stream.parameters().id();
+    if ffmpeg::decoder::find(codec).is_none() {
+        return Err(DecodeError::Media(MediaError::Unsupported(format!(
+            "audio codec `{}` (no decoder in this FFmpeg)",
+            codec.name()
+        ))));
+    }
+    let mut ctx =
+        ffmpeg::codec::context::Context::from_parameters(stream.parameters()).map_err(corrupt)?;
+    ctx.set_threading(ffmpeg::codec::threading::Config {
+        kind: ffmpeg::codec::threading::Type::Frame,
+        count: threads,
+        ..Default::default()
+    });
+    let decoder = ctx.decoder().audio().map_err(corrupt)?;
+    let channels = usize::from(decoder.channels());
+    let channel = match channel {
+        AudioChannel::Index(i) if i as usize >= channels => {
+            return Err(DecodeError::Media(MediaError::NoSuchChannel {
+                index: i,
+                channels,
+            }))
+        }
+        AudioChannel::Index(i) if channels > 1 => Some(i as usize),
+        _ => None,
+    };
+    Ok(Some(AudioState {
+        index: stream.index(),
+        decoder,
+        resampler: None,
+        channel,
+        time_base: f64::from(stream.time_base()),
+        start: None,
+        pending: Vec::with_capacity(CHUNK * 2),
+        emitted: 0,
+        decoded: frame::Audio::empty(),
+    }))
+}
+
+fn layout_of(f: &frame::Audio) -> ChannelLayout {
+    let l = f.channel_layout();
+    if l.is_empty() || l.channels() != i32::from(f.channels()) {
+        ChannelLayout::default(i32::from(f.channels()))
+    } else {
+        l
+    }
+}
+
+fn drain_audio(
+    a: &mut AudioState,
+    report: &mut DecodeReport,
+    sink: &mut dyn FnMut(Event) -> Result<(), DecodeError>,
+) -> Result<(), DecodeError> {
+    while a.decoder.receive_frame(&mut a.decoded).is_ok() {
+        if a.start.is_none() {
+            a.start = Some(a.decoded.timestamp().map_or(0.0, |t| (t as f64 * a.time_base).max(0.0)));
+        }
+        // Some decoders leave the layout unset; the resampler checks every frame against the
+        // layout it was built for.
+        let layout = layout_of(&a.decoded);
+        a.decoded.set_channel_layout(layout);
+        if a.resampler.is_none() {
+            let (fmt, layout) = match a.channel {
+                Some(_) => (Sample::F32(SampleType::Planar), layout_of(&a.decoded)),
+                None => (Sample::F32(SampleType::Packed), ChannelLayout::MONO),
+            };
+            a.resampler = Some(
+                resampling::Context::get(
+                    a.decoded.format(),
+                    layout_of(&a.decoded),
+                    a.decoded.rate(),
+                    fmt,
+                    layout,
+                    AUDIO_RATE,
+                )
+                .map_err(corrupt)?,
+            );
+        }
+        let capacity = a.decoded.samples() * AUDIO_RATE as usize / a.decoded.rate().max(1) as usize + 64;
+        let mut out = new_output(a, capacity);
+        let r = a.resampler.as_mut().expect("set above");
+        r.run(&a.decoded, &mut out).map_err(corrupt)?;
+        take_samples(a, &out);
+        emit_full_chunks(a, report, sink)?;
+    }
+    Ok(())
+}
+
+fn new_output(a: &AudioState, capacity: usize) -> frame::Audio {
+    let r = a.resampler.as_ref().expect("resampler exists");
+    frame::Audio::new(r.output().format, capacity, r.output().channel_layout)
+}
+
+fn take_samples(a: &mut AudioState, out: &frame::Audio) {
+    let n = out.samples();
+    let plane = a.channel.unwrap_or(0);
+    let bytes = &out.data(plane)[..n * 4];
+    a.pending.extend(
+        bytes
+            .chunks_exact(4)
+            .map(|b| f32::from_ne_bytes([b[0], b[1], b[2], b[3]])),
+    );
+}
+
+fn emit_full_chunks(
+    a: &mut AudioState,
+    report: &mut DecodeReport,
+    sink: &mut dyn FnMut(Event) -> Result<(), DecodeError>,
+) -> Result<(), DecodeError> {
+    while a.pending.len() >= CHUNK {
+        let rest = a.pending.split_off(CHUNK);
+        let chunk = std::mem::replace(&mut a.pending, rest);
+        emit(a, chunk, report, sink)?;
+    }
+    Ok(())
+}
+
+fn emit(
+    a: &mut AudioState,
+    samples: Vec<f32>,
+    report: &mut DecodeReport,
+    sink: &mut dyn FnMut(Event) -> Result<(), DecodeError>,
+) -> Result<(), DecodeError> {
+    let start = a.start.unwrap_or(0.0) + a.emitted as f64 / f64::from(AUDIO_RATE);
+    a.emitted += samples.len() as u64;
+    report.audio_samples += samples.len() as u64;
+    report.end_time = report
+        .end_time
+        .max(a.start.unwrap_or(0.0) + a.emitted as f64 / f64::from(AUDIO_RATE));
+    sink(Event::Audio(AudioChunk {
+        start: round3(start),
+        samples,
+    }))
+}
+
+fn flush_audio(
+    a: &mut AudioState,
+    report: &mut DecodeReport,
+    sink: &mut dyn FnMut(Event) -> Result<(), DecodeError>,
+) -> Result<(), DecodeError> {
+    if a.resampler.is_some() {
+        loop {
+            let mut out = new_output(a, CHUNK);
+            let more = a
+                .resampler
+                .as_mut()
+                .expect("checked")
+                .flush(&mut out)
+                .map_err(corrupt)?;
+            take_samples(a, &out);
+            if more.is_none() || out.samples() == 0 {
+                break;
+            }
+        }
+    }
+    emit_full_chunks(a, report, sink)?;
+    if !a.pending.is_empty() {
+        let rest = std::mem::take(&mut a.pending);
+        emit(a, rest, report, sink)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fit;
+
+    #[test]
+    fn fit_keeps_aspect_and_never_upscales() {
+        assert_eq!(fit(1920, 1080, 640), (640, 360));
+        assert_eq!(fit(1080, 1920, 640), (360, 640));
+        assert_eq!(fit(320, 240, 640), (320, 240));
+    }
+}
