@@ -8,7 +8,7 @@ scripts/setup.sh
 export PATH="$HOME/.local/bin:$PATH"
 
 cargo build --bin airscope
-export AIRSCOPE_TEST_MODELS="${AIRSCOPE_TEST_MODELS:-$PWD/target/test-models}"
-AIRSCOPE_MODELS__DIR="$AIRSCOPE_TEST_MODELS" target/debug/airscope models fetch
+export TEST_MODELS_DIR="${TEST_MODELS_DIR:-$PWD/target/test-models}"
+AIRSCOPE_MODELS__DIR="$TEST_MODELS_DIR" target/debug/airscope models fetch
 
 cargo nextest run --no-fail-fast "$@"

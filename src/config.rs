@@ -185,9 +185,14 @@ impl Config {
         if let Some(path) = file {
             fig = fig.merge(Toml::file_exact(path));
         }
-        fig.merge(Env::prefixed("AIRSCOPE_").split("__").ignore(&["config"]))
-            .extract()
-            .map_err(Box::new)
+        // Variables that are not configuration keys are read elsewhere.
+        fig.merge(Env::prefixed("AIRSCOPE_").split("__").ignore(&[
+            "config",
+            "master_key",
+            "log_format",
+        ]))
+        .extract()
+        .map_err(Box::new)
     }
 
     pub fn store_url(&self) -> String {

@@ -638,3 +638,27 @@ async fn a_locked_store_answers_503_with_retry_after() {
     locker.wait().unwrap();
     assert_eq!(api.post("/jobs", &alice, &body).await.status, 200);
 }
+
+#[test]
+fn environment_overrides_configuration_and_typos_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |vars: &[(&str, &str)]| {
+        let mut cmd = std::process::Command::new(BIN);
+        cmd.args(["keys", "create", "--user", "envtest"])
+            .env("AIRSCOPE_DATA_DIR", dir.path())
+            .env("AIRSCOPE_MASTER_KEY", "ab".repeat(32))
+            .env("AIRSCOPE_LOG_FORMAT", "json");
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    };
+    let ok = run(&[]);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(dir.path().join("airscope.db").exists(), "AIRSCOPE_DATA_DIR was used");
+    assert!(!dir.path().join("master.key").exists(), "AIRSCOPE_MASTER_KEY was used");
+    let typo = run(&[("AIRSCOPE_DATA_DIRR", "/tmp/x")]);
+    assert!(!typo.status.success());
+    let err = String::from_utf8_lossy(&typo.stderr);
+    assert!(err.contains("data_dirr"), "{err}");
+}

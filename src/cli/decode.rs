@@ -23,14 +23,18 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let audio = match args.audio.as_deref() {
         None => None,
         Some("mix") => Some(AudioChannel::default()),
-        Some(n) => Some(AudioChannel::Index(
-            n.parse().map_err(|_| anyhow::anyhow!("--audio takes `mix` or a channel index"))?,
-        )),
+        Some(n) => Some(AudioChannel::Index(n.parse().map_err(|_| {
+            anyhow::anyhow!("--audio takes `mix` or a channel index")
+        })?)),
     };
     let plan = DecodePlan {
         frames: args.frame_interval.map(|interval| FramePlan {
             interval,
-            max_sides: if args.sizes.is_empty() { vec![640] } else { args.sizes.clone() },
+            max_sides: if args.sizes.is_empty() {
+                vec![640]
+            } else {
+                args.sizes.clone()
+            },
         }),
         shots: args.shots,
         audio,
@@ -54,13 +58,23 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 "sizes": f.images.iter().map(|i| [i.width(), i.height()]).collect::<Vec<_>>(),
             })),
             Event::Audio(a) => {
-                sum_sq += a.samples.iter().map(|s| f64::from(*s) * f64::from(*s)).sum::<f64>();
+                sum_sq += a
+                    .samples
+                    .iter()
+                    .map(|s| f64::from(*s) * f64::from(*s))
+                    .sum::<f64>();
                 n += a.samples.len() as u64;
             }
         }
         Ok(())
     };
-    let report = decode(&args.file, &plan, rotation, &CancellationToken::new(), &mut sink)?;
+    let report = decode(
+        &args.file,
+        &plan,
+        rotation,
+        &CancellationToken::new(),
+        &mut sink,
+    )?;
     let out = json!({
         "elapsed_seconds": started.elapsed().as_secs_f64(),
         "frames_decoded": report.frames_decoded,

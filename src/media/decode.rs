@@ -4,10 +4,10 @@
 
 use std::path::Path;
 
-use ffmpeg_next as ffmpeg;
 use ffmpeg::format::{sample::Type as SampleType, Pixel, Sample};
 use ffmpeg::software::{resampling, scaling};
 use ffmpeg::{frame, ChannelLayout};
+use ffmpeg_next as ffmpeg;
 use image::RgbImage;
 use tokio_util::sync::CancellationToken;
 
@@ -291,24 +291,46 @@ fn features_of(
 ) -> Result<Features, DecodeError> {
     let planar_8bit = matches!(
         f.format(),
-        Pixel::YUV420P | Pixel::YUVJ420P | Pixel::YUV422P | Pixel::YUVJ422P | Pixel::YUV444P
-            | Pixel::YUVJ444P | Pixel::YUV440P | Pixel::YUVJ440P | Pixel::YUV411P | Pixel::YUV410P
+        Pixel::YUV420P
+            | Pixel::YUVJ420P
+            | Pixel::YUV422P
+            | Pixel::YUVJ422P
+            | Pixel::YUV444P
+            | Pixel::YUVJ444P
+            | Pixel::YUV440P
+            | Pixel::YUVJ440P
+            | Pixel::YUV411P
+            | Pixel::YUV410P
     );
     if planar_8bit {
         return Ok(Features::from_yuv(&plane(f, 0), &plane(f, 1), &plane(f, 2)));
     }
     let (w, h) = (160u32, 90u32);
     let stale = gray.as_ref().is_none_or(|(s, _)| {
-        s.input().format != f.format() || s.input().width != f.width() || s.input().height != f.height()
+        s.input().format != f.format()
+            || s.input().width != f.width()
+            || s.input().height != f.height()
     });
     if stale {
-        let ctx = scaling::Context::get(f.format(), f.width(), f.height(), Pixel::YUV444P, w, h, scaling::Flags::AREA)
-            .map_err(corrupt)?;
+        let ctx = scaling::Context::get(
+            f.format(),
+            f.width(),
+            f.height(),
+            Pixel::YUV444P,
+            w,
+            h,
+            scaling::Flags::AREA,
+        )
+        .map_err(corrupt)?;
         *gray = Some((ctx, frame::Video::empty()));
     }
     let (ctx, out) = gray.as_mut().expect("set above");
     ctx.run(f, out).map_err(corrupt)?;
-    Ok(Features::from_yuv(&plane(out, 0), &plane(out, 1), &plane(out, 2)))
+    Ok(Features::from_yuv(
+        &plane(out, 0),
+        &plane(out, 1),
+        &plane(out, 2),
+    ))
 }
 
 /// Width and height that fit `max_side` (never upscaled).
@@ -332,16 +354,30 @@ fn to_rgb(
 ) -> Result<RgbImage, DecodeError> {
     let (w, h) = fit(f.width(), f.height(), max_side);
     let stale = scaler.as_ref().is_none_or(|s| {
-        s.input().format != f.format() || s.input().width != f.width() || s.input().height != f.height()
+        s.input().format != f.format()
+            || s.input().width != f.width()
+            || s.input().height != f.height()
     });
     if stale {
         *scaler = Some(
-            scaling::Context::get(f.format(), f.width(), f.height(), Pixel::RGB24, w, h, scaling::Flags::AREA)
-                .map_err(corrupt)?,
+            scaling::Context::get(
+                f.format(),
+                f.width(),
+                f.height(),
+                Pixel::RGB24,
+                w,
+                h,
+                scaling::Flags::AREA,
+            )
+            .map_err(corrupt)?,
         );
     }
     let mut out = frame::Video::empty();
-    scaler.as_mut().expect("set above").run(f, &mut out).map_err(corrupt)?;
+    scaler
+        .as_mut()
+        .expect("set above")
+        .run(f, &mut out)
+        .map_err(corrupt)?;
     let stride = out.stride(0);
     let data = out.data(0);
     let row = w as usize * 3;
@@ -421,7 +457,11 @@ fn drain_audio(
 ) -> Result<(), DecodeError> {
     while a.decoder.receive_frame(&mut a.decoded).is_ok() {
         if a.start.is_none() {
-            a.start = Some(a.decoded.timestamp().map_or(0.0, |t| (t as f64 * a.time_base).max(0.0)));
+            a.start = Some(
+                a.decoded
+                    .timestamp()
+                    .map_or(0.0, |t| (t as f64 * a.time_base).max(0.0)),
+            );
         }
         // Some decoders leave the layout unset; the resampler checks every frame against the
         // layout it was built for.
@@ -444,7 +484,8 @@ fn drain_audio(
                 .map_err(corrupt)?,
             );
         }
-        let capacity = a.decoded.samples() * AUDIO_RATE as usize / a.decoded.rate().max(1) as usize + 64;
+        let capacity =
+            a.decoded.samples() * AUDIO_RATE as usize / a.decoded.rate().max(1) as usize + 64;
         let mut out = new_output(a, capacity);
         let r = a.resampler.as_mut().expect("set above");
         r.run(&a.decoded, &mut out).map_err(corrupt)?;

@@ -64,7 +64,13 @@ impl Features {
         };
         grid_means(y, GRID_W, GRID_H, &mut f.luma, 0);
         grid_means(u, CHROMA_GRID, CHROMA_GRID, &mut f.chroma, 0);
-        grid_means(v, CHROMA_GRID, CHROMA_GRID, &mut f.chroma, CHROMA_GRID * CHROMA_GRID);
+        grid_means(
+            v,
+            CHROMA_GRID,
+            CHROMA_GRID,
+            &mut f.chroma,
+            CHROMA_GRID * CHROMA_GRID,
+        );
         let step = if y.width >= 64 { STEP } else { 1 };
         let mut n = 0u32;
         for row in (0..y.height).step_by(step) {
@@ -157,7 +163,12 @@ mod tests {
 
     fn flat(y: u8, u: u8, v: u8) -> Features {
         let (yb, ub, vb) = (vec![y; 64 * 36], vec![u; 32 * 18], vec![v; 32 * 18]);
-        let plane = |d: &'static [u8], w, h| Plane { data: d, stride: w, width: w, height: h };
+        let plane = |d: &'static [u8], w, h| Plane {
+            data: d,
+            stride: w,
+            width: w,
+            height: h,
+        };
         let (yb, ub, vb): (&'static [u8], &'static [u8], &'static [u8]) =
             (yb.leak(), ub.leak(), vb.leak());
         Features::from_yuv(&plane(yb, 64, 36), &plane(ub, 32, 18), &plane(vb, 32, 18))
@@ -177,9 +188,18 @@ mod tests {
         assert_eq!(
             shots,
             vec![
-                Shot { start: 0.0, end: 1.0 },
-                Shot { start: 1.0, end: 2.0 },
-                Shot { start: 2.0, end: 3.0 }
+                Shot {
+                    start: 0.0,
+                    end: 1.0
+                },
+                Shot {
+                    start: 1.0,
+                    end: 2.0
+                },
+                Shot {
+                    start: 2.0,
+                    end: 3.0
+                }
             ]
         );
     }

@@ -15,7 +15,7 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_airscope");
 
 /// Model files fetched once by `scripts/test.sh` (or `airscope models fetch`).
 pub fn models_dir() -> PathBuf {
-    let dir = std::env::var_os("AIRSCOPE_TEST_MODELS")
+    let dir = std::env::var_os("TEST_MODELS_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-models"));
     assert!(
