@@ -18,6 +18,8 @@ pub struct ModelFile {
     pub version: &'static str,
     /// Platform of the wheel (`pip download --platform`), or None for a pure wheel.
     pub platform: Option<&'static str>,
+    /// Python version of a CPython-specific wheel (`pip download --python-version`).
+    pub python: Option<&'static str>,
     /// Path of the file inside the wheel.
     pub member: &'static str,
     pub sha256: &'static str,
@@ -25,16 +27,30 @@ pub struct ModelFile {
     pub dest: &'static str,
 }
 
-pub const MANIFEST: &[ModelFile] = &[ModelFile {
-    name: "pdfium",
-    purpose: "PDF text, page geometry and rendering (service pdf)",
-    package: "pypdfium2",
-    version: "5.15.2",
-    platform: Some("manylinux_2_17_x86_64"),
-    member: "pypdfium2_raw/libpdfium.so",
-    sha256: "c76dc0f7839644bfa7c3e3107a6068df714e339c861bb7d4519907b821d427f9",
-    dest: "pdfium/libpdfium.so",
-}];
+pub const MANIFEST: &[ModelFile] = &[
+    ModelFile {
+        name: "pdfium",
+        purpose: "PDF text, page geometry and rendering (service pdf)",
+        package: "pypdfium2",
+        version: "5.15.2",
+        platform: Some("manylinux_2_17_x86_64"),
+        python: None,
+        member: "pypdfium2_raw/libpdfium.so",
+        sha256: "c76dc0f7839644bfa7c3e3107a6068df714e339c861bb7d4519907b821d427f9",
+        dest: "pdfium/libpdfium.so",
+    },
+    ModelFile {
+        name: "onnxruntime",
+        purpose: "ONNX Runtime 1.22, the inference engine of the ocr and audiotag models",
+        package: "onnxruntime",
+        version: "1.22.1",
+        platform: Some("manylinux_2_28_x86_64"),
+        python: Some("3.11"),
+        member: "onnxruntime/capi/libonnxruntime.so.1.22.1",
+        sha256: "ad9665887025474170d3e71cd28021e7e811c5bf201bc365f953e34a2c4989cc",
+        dest: "onnxruntime/libonnxruntime.so.1.22.1",
+    },
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
@@ -138,6 +154,9 @@ fn fetch(dir: &Path, m: &ModelFile) -> Result<(), ModelError> {
     .arg(&downloads);
     if let Some(p) = m.platform {
         cmd.args(["--platform", p]);
+    }
+    if let Some(v) = m.python {
+        cmd.args(["--python-version", v]);
     }
     let status = cmd
         .arg(&spec)

@@ -654,9 +654,19 @@ fn environment_overrides_configuration_and_typos_are_refused() {
         cmd.output().unwrap()
     };
     let ok = run(&[]);
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
-    assert!(dir.path().join("airscope.db").exists(), "AIRSCOPE_DATA_DIR was used");
-    assert!(!dir.path().join("master.key").exists(), "AIRSCOPE_MASTER_KEY was used");
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(
+        dir.path().join("airscope.db").exists(),
+        "AIRSCOPE_DATA_DIR was used"
+    );
+    assert!(
+        !dir.path().join("master.key").exists(),
+        "AIRSCOPE_MASTER_KEY was used"
+    );
     let typo = run(&[("AIRSCOPE_DATA_DIRR", "/tmp/x")]);
     assert!(!typo.status.success());
     let err = String::from_utf8_lossy(&typo.stderr);

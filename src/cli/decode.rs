@@ -21,11 +21,11 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let audio = match args.audio.as_deref() {
-        None => None,
-        Some("mix") => Some(AudioChannel::default()),
-        Some(n) => Some(AudioChannel::Index(n.parse().map_err(|_| {
+        None => vec![],
+        Some("mix") => vec![AudioChannel::default()],
+        Some(n) => vec![AudioChannel::Index(n.parse().map_err(|_| {
             anyhow::anyhow!("--audio takes `mix` or a channel index")
-        })?)),
+        })?)],
     };
     let plan = DecodePlan {
         frames: args.frame_interval.map(|interval| FramePlan {

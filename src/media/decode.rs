@@ -1,6 +1,6 @@
 //! Decode once: a single pass over the container gives the sampled frames (scaled once per
-//! requested size), the shot cuts (from every decoded frame) and one 16 kHz mono f32 audio
-//! stream, delivered in order to a sink. Runs on the calling (blocking) thread.
+//! requested size), the shot cuts (from every decoded frame) and 16 kHz mono f32 audio (the
+//! downmix or a chosen channel), delivered in order to a sink. Runs on the calling (blocking) thread.
 
 use std::path::Path;
 
@@ -34,7 +34,8 @@ pub struct DecodePlan {
     pub frames: Option<FramePlan>,
     /// Detect shot cuts (and sample the first frame of every shot).
     pub shots: bool,
-    pub audio: Option<AudioChannel>,
+    /// Channel selections wanted (each becomes its own 16 kHz mono stream from one decode).
+    pub audio: Vec<AudioChannel>,
     /// Decoder threads (1 suits a shared pool; the benchmark reference uses 1 too).
     pub threads: usize,
 }
@@ -46,8 +47,9 @@ pub struct SampledFrame {
     pub images: Vec<RgbImage>,
 }
 
-/// Consecutive 16 kHz mono samples starting at `start` seconds.
+/// Consecutive 16 kHz mono samples of one channel selection, starting at `start` seconds.
 pub struct AudioChunk {
+    pub channel: AudioChannel,
     pub start: f64,
     pub samples: Vec<f32>,
 }
@@ -102,12 +104,10 @@ struct VideoState {
 struct AudioState {
     index: usize,
     decoder: ffmpeg::decoder::Audio,
-    resampler: Option<resampling::Context>,
-    channel: Option<usize>,
     time_base: f64,
     start: Option<f64>,
-    pending: Vec<f32>,
-    emitted: u64,
+    /// One resampled stream per distinct channel selection.
+    outputs: Vec<AudioOutput>,
     decoded: frame::Audio,
 }
 
@@ -128,9 +128,10 @@ pub fn decode(
     } else {
         None
     };
-    let mut audio = match plan.audio {
-        Some(ch) => open_audio(&ictx, ch, threads)?,
-        None => None,
+    let mut audio = if plan.audio.is_empty() {
+        None
+    } else {
+        open_audio(&ictx, &plan.audio, threads)?
     };
     let mut report = DecodeReport::default();
     let mut packet = ffmpeg::Packet::empty();
@@ -396,7 +397,7 @@ fn to_rgb(
 
 fn open_audio(
     ictx: &ffmpeg::format::context::Input,
-    channel: AudioChannel,
+    selections: &[AudioChannel],
     threads: usize,
 ) -> Result<Option<AudioState>, DecodeError> {
     let Some(stream) = ictx.streams().best(ffmpeg::media::Type::Audio) else {
@@ -418,25 +419,32 @@ fn open_audio(
     });
     let decoder = ctx.decoder().audio().map_err(corrupt)?;
     let channels = usize::from(decoder.channels());
-    let channel = match channel {
-        AudioChannel::Index(i) if i as usize >= channels => {
-            return Err(DecodeError::Media(MediaError::NoSuchChannel {
-                index: i,
-                channels,
-            }))
-        }
-        AudioChannel::Index(i) if channels > 1 => Some(i as usize),
-        _ => None,
-    };
+    let mut outputs = Vec::with_capacity(selections.len());
+    for sel in selections {
+        let plane = match *sel {
+            AudioChannel::Index(i) if i as usize >= channels => {
+                return Err(DecodeError::Media(MediaError::NoSuchChannel {
+                    index: i,
+                    channels,
+                }))
+            }
+            AudioChannel::Index(i) if channels > 1 => Some(i as usize),
+            _ => None,
+        };
+        outputs.push(AudioOutput {
+            selection: *sel,
+            plane,
+            resampler: None,
+            pending: Vec::with_capacity(CHUNK * 2),
+            emitted: 0,
+        });
+    }
     Ok(Some(AudioState {
         index: stream.index(),
         decoder,
-        resampler: None,
-        channel,
         time_base: f64::from(stream.time_base()),
         start: None,
-        pending: Vec::with_capacity(CHUNK * 2),
-        emitted: 0,
+        outputs,
         decoded: frame::Audio::empty(),
     }))
 }
@@ -456,90 +464,133 @@ fn drain_audio(
     sink: &mut dyn FnMut(Event) -> Result<(), DecodeError>,
 ) -> Result<(), DecodeError> {
     while a.decoder.receive_frame(&mut a.decoded).is_ok() {
-        if a.start.is_none() {
-            a.start = Some(
-                a.decoded
-                    .timestamp()
-                    .map_or(0.0, |t| (t as f64 * a.time_base).max(0.0)),
-            );
-        }
+        let start = *a.start.get_or_insert_with(|| {
+            a.decoded
+                .timestamp()
+                .map_or(0.0, |t| (t as f64 * a.time_base).max(0.0))
+        });
         // Some decoders leave the layout unset; the resampler checks every frame against the
         // layout it was built for.
         let layout = layout_of(&a.decoded);
         a.decoded.set_channel_layout(layout);
-        if a.resampler.is_none() {
-            let (fmt, layout) = match a.channel {
-                Some(_) => (Sample::F32(SampleType::Planar), layout_of(&a.decoded)),
-                None => (Sample::F32(SampleType::Packed), ChannelLayout::MONO),
-            };
-            a.resampler = Some(
-                resampling::Context::get(
-                    a.decoded.format(),
-                    layout_of(&a.decoded),
-                    a.decoded.rate(),
-                    fmt,
-                    layout,
-                    AUDIO_RATE,
-                )
-                .map_err(corrupt)?,
-            );
+        for out in &mut a.outputs {
+            if out.resampler.is_none() {
+                let (fmt, dst_layout) = match out.plane {
+                    Some(_) => (Sample::F32(SampleType::Planar), layout),
+                    None => (Sample::F32(SampleType::Packed), ChannelLayout::MONO),
+                };
+                out.resampler = Some(
+                    resampling::Context::get(
+                        a.decoded.format(),
+                        layout,
+                        a.decoded.rate(),
+                        fmt,
+                        dst_layout,
+                        AUDIO_RATE,
+                    )
+                    .map_err(corrupt)?,
+                );
+            }
+            let capacity =
+                a.decoded.samples() * AUDIO_RATE as usize / a.decoded.rate().max(1) as usize + 64;
+            let mut frame = out.new_frame(capacity);
+            let r = out.resampler.as_mut().expect("set above");
+            r.run(&a.decoded, &mut frame).map_err(corrupt)?;
+            out.take(&frame);
+            out.emit_full(start, report, sink)?;
         }
-        let capacity =
-            a.decoded.samples() * AUDIO_RATE as usize / a.decoded.rate().max(1) as usize + 64;
-        let mut out = new_output(a, capacity);
-        let r = a.resampler.as_mut().expect("set above");
-        r.run(&a.decoded, &mut out).map_err(corrupt)?;
-        take_samples(a, &out);
-        emit_full_chunks(a, report, sink)?;
     }
     Ok(())
 }
 
-fn new_output(a: &AudioState, capacity: usize) -> frame::Audio {
-    let r = a.resampler.as_ref().expect("resampler exists");
-    frame::Audio::new(r.output().format, capacity, r.output().channel_layout)
+struct AudioOutput {
+    selection: AudioChannel,
+    /// Plane to read from a planar multi-channel output; None for the mono downmix.
+    plane: Option<usize>,
+    resampler: Option<resampling::Context>,
+    pending: Vec<f32>,
+    emitted: u64,
 }
 
-fn take_samples(a: &mut AudioState, out: &frame::Audio) {
-    let n = out.samples();
-    let plane = a.channel.unwrap_or(0);
-    let bytes = &out.data(plane)[..n * 4];
-    a.pending.extend(
-        bytes
-            .chunks_exact(4)
-            .map(|b| f32::from_ne_bytes([b[0], b[1], b[2], b[3]])),
-    );
-}
-
-fn emit_full_chunks(
-    a: &mut AudioState,
-    report: &mut DecodeReport,
-    sink: &mut dyn FnMut(Event) -> Result<(), DecodeError>,
-) -> Result<(), DecodeError> {
-    while a.pending.len() >= CHUNK {
-        let rest = a.pending.split_off(CHUNK);
-        let chunk = std::mem::replace(&mut a.pending, rest);
-        emit(a, chunk, report, sink)?;
+impl AudioOutput {
+    fn new_frame(&self, capacity: usize) -> frame::Audio {
+        let r = self.resampler.as_ref().expect("resampler exists");
+        frame::Audio::new(r.output().format, capacity, r.output().channel_layout)
     }
-    Ok(())
-}
 
-fn emit(
-    a: &mut AudioState,
-    samples: Vec<f32>,
-    report: &mut DecodeReport,
-    sink: &mut dyn FnMut(Event) -> Result<(), DecodeError>,
-) -> Result<(), DecodeError> {
-    let start = a.start.unwrap_or(0.0) + a.emitted as f64 / f64::from(AUDIO_RATE);
-    a.emitted += samples.len() as u64;
-    report.audio_samples += samples.len() as u64;
-    report.end_time = report
-        .end_time
-        .max(a.start.unwrap_or(0.0) + a.emitted as f64 / f64::from(AUDIO_RATE));
-    sink(Event::Audio(AudioChunk {
-        start: round3(start),
-        samples,
-    }))
+    fn take(&mut self, frame: &frame::Audio) {
+        let n = frame.samples();
+        let bytes = &frame.data(self.plane.unwrap_or(0))[..n * 4];
+        self.pending.extend(
+            bytes
+                .chunks_exact(4)
+                .map(|b| f32::from_ne_bytes([b[0], b[1], b[2], b[3]])),
+        );
+    }
+
+    fn emit_full(
+        &mut self,
+        start: f64,
+        report: &mut DecodeReport,
+        sink: &mut dyn FnMut(Event) -> Result<(), DecodeError>,
+    ) -> Result<(), DecodeError> {
+        while self.pending.len() >= CHUNK {
+            let rest = self.pending.split_off(CHUNK);
+            let chunk = std::mem::replace(&mut self.pending, rest);
+            self.emit(start, chunk, report, sink)?;
+        }
+        Ok(())
+    }
+
+    fn emit(
+        &mut self,
+        start: f64,
+        samples: Vec<f32>,
+        report: &mut DecodeReport,
+        sink: &mut dyn FnMut(Event) -> Result<(), DecodeError>,
+    ) -> Result<(), DecodeError> {
+        let at = start + self.emitted as f64 / f64::from(AUDIO_RATE);
+        self.emitted += samples.len() as u64;
+        report.audio_samples = report.audio_samples.max(self.emitted);
+        report.end_time = report
+            .end_time
+            .max(start + self.emitted as f64 / f64::from(AUDIO_RATE));
+        sink(Event::Audio(AudioChunk {
+            channel: self.selection,
+            start: round3(at),
+            samples,
+        }))
+    }
+
+    /// Drain the resampler's delay and hand over what is left.
+    fn flush(
+        &mut self,
+        start: f64,
+        report: &mut DecodeReport,
+        sink: &mut dyn FnMut(Event) -> Result<(), DecodeError>,
+    ) -> Result<(), DecodeError> {
+        if self.resampler.is_some() {
+            loop {
+                let mut frame = self.new_frame(CHUNK);
+                let more = self
+                    .resampler
+                    .as_mut()
+                    .expect("checked")
+                    .flush(&mut frame)
+                    .map_err(corrupt)?;
+                self.take(&frame);
+                if more.is_none() || frame.samples() == 0 {
+                    break;
+                }
+            }
+        }
+        self.emit_full(start, report, sink)?;
+        if !self.pending.is_empty() {
+            let rest = std::mem::take(&mut self.pending);
+            self.emit(start, rest, report, sink)?;
+        }
+        Ok(())
+    }
 }
 
 fn flush_audio(
@@ -547,25 +598,9 @@ fn flush_audio(
     report: &mut DecodeReport,
     sink: &mut dyn FnMut(Event) -> Result<(), DecodeError>,
 ) -> Result<(), DecodeError> {
-    if a.resampler.is_some() {
-        loop {
-            let mut out = new_output(a, CHUNK);
-            let more = a
-                .resampler
-                .as_mut()
-                .expect("checked")
-                .flush(&mut out)
-                .map_err(corrupt)?;
-            take_samples(a, &out);
-            if more.is_none() || out.samples() == 0 {
-                break;
-            }
-        }
-    }
-    emit_full_chunks(a, report, sink)?;
-    if !a.pending.is_empty() {
-        let rest = std::mem::take(&mut a.pending);
-        emit(a, rest, report, sink)?;
+    let start = a.start.unwrap_or(0.0);
+    for out in &mut a.outputs {
+        out.flush(start, report, sink)?;
     }
     Ok(())
 }

@@ -101,7 +101,9 @@ impl SqliteStore {
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
-            .acquire_timeout(busy_timeout)
+            // Opening a connection can be slow on a loaded machine; waiting for a lock is
+            // what `busy_timeout` bounds.
+            .acquire_timeout(busy_timeout + Duration::from_secs(10))
             .connect_with(opts)
             .await
             .map_err(map_err)?;
