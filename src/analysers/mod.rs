@@ -1,7 +1,8 @@
-//! Analysers: each service turns decoded media into its section of the metadata file. A
-//! failing analyser fails only its own service entry.
+//! Analysers: each service turns decoded media into its section of the metadata file. They
+//! run on one decode through [`pipeline`]; a failing analyser fails only its own service.
 
 pub mod pdf;
+pub mod pipeline;
 
 use std::path::PathBuf;
 
@@ -9,7 +10,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::jobs::services::ServiceConfigs;
 use crate::media::pdf::PdfInfo;
+use crate::media::shots::Shot;
 use crate::media::{MediaInfo, MediaType};
+use pipeline::{Analyser, Job};
+
+/// An output section: its key in the metadata file and its value.
+pub type Section = (&'static str, serde_json::Value);
 
 /// What every analyser of one job reads from.
 pub struct Input {
@@ -32,10 +38,16 @@ pub struct ServiceRun {
 
 #[derive(Debug, Clone)]
 pub enum Outcome {
-    /// Output section key and its value.
     Completed(&'static str, serde_json::Value),
     Failed(String),
     Skipped(String),
+}
+
+/// Everything the analysis of one job produced.
+pub struct Analysis {
+    pub runs: Vec<ServiceRun>,
+    /// Shot boundaries, when the video's frames were decoded.
+    pub shots: Option<Vec<Shot>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -58,53 +70,80 @@ pub fn applies(service: &str, media: MediaType) -> bool {
     }
 }
 
+/// The analyser of a service and the version written into `services`.
+fn analyser_for(
+    service: &str,
+    configs: &ServiceConfigs,
+) -> Option<(&'static str, Box<dyn Analyser>)> {
+    match service {
+        "pdf" => Some((
+            pdf::VERSION,
+            Box::new(pdf::PdfAnalyser::new(
+                configs.pdf.clone().unwrap_or_default(),
+            )),
+        )),
+        _ => None,
+    }
+}
+
 /// Run every requested service on one input, in output order. `pdf` runs for every PDF,
 /// requested or not, since it is how a document's text is read.
-pub fn run_all(input: &Input, configs: &ServiceConfigs) -> Result<Vec<ServiceRun>, AnalyseError> {
-    let mut runs = Vec::new();
+pub fn run_all(input: &Input, configs: &ServiceConfigs) -> Result<Analysis, AnalyseError> {
     let mut requested = configs.requested();
     if input.media.media_type == MediaType::Document && !requested.contains(&"pdf") {
         requested.push("pdf");
     }
-    for service in requested {
-        if input.cancel.is_cancelled() {
-            return Err(AnalyseError::Cancelled);
-        }
-        let start = crate::time::rfc3339_now_nanos();
-        let outcome = if !applies(service, input.media.media_type) {
-            Outcome::Skipped(format!(
-                "not applicable to {}",
-                input.media.media_type.as_str()
-            ))
-        } else {
-            let result = match service {
-                "pdf" => pdf::analyse(input, &configs.pdf.clone().unwrap_or_default()),
-                other => Err(AnalyseError::Failed(format!(
-                    "service {other} is not available in this build"
-                ))),
-            };
-            match result {
-                Ok((key, value)) => Outcome::Completed(key, value),
-                Err(AnalyseError::Cancelled) => return Err(AnalyseError::Cancelled),
-                Err(AnalyseError::Failed(m)) => Outcome::Failed(m),
-            }
-        };
-        runs.push(ServiceRun {
+    let start = crate::time::rfc3339_now_nanos();
+    let mut runs: Vec<ServiceRun> = Vec::new();
+    let mut jobs = Vec::new();
+    for service in &requested {
+        let skipped = |why: String| ServiceRun {
             service,
-            version: version_of(service),
-            start,
-            end: crate::time::rfc3339_now_nanos(),
-            outcome,
-        });
+            version: "none",
+            start: start.clone(),
+            end: start.clone(),
+            outcome: Outcome::Skipped(why),
+        };
+        if !applies(service, input.media.media_type) {
+            let why = format!("not applicable to {}", input.media.media_type.as_str());
+            runs.push(skipped(why));
+            continue;
+        }
+        match analyser_for(service, configs) {
+            Some((version, analyser)) => {
+                runs.push(ServiceRun {
+                    service,
+                    version,
+                    start: start.clone(),
+                    end: String::new(),
+                    outcome: Outcome::Skipped(String::new()),
+                });
+                jobs.push(Job { service, analyser });
+            }
+            None => runs.push(ServiceRun {
+                outcome: Outcome::Failed(format!(
+                    "service {service} is not available in this build"
+                )),
+                ..skipped(String::new())
+            }),
+        }
     }
-    Ok(runs)
-}
-
-fn version_of(service: &str) -> &'static str {
-    match service {
-        "pdf" => pdf::VERSION,
-        _ => "unavailable",
+    let outcome = pipeline::run(input, jobs)?;
+    for (service, result) in outcome.results {
+        let Some(run) = runs.iter_mut().find(|r| r.service == service) else {
+            continue;
+        };
+        run.end = crate::time::rfc3339_now_nanos();
+        run.outcome = match result {
+            Ok((key, value)) => Outcome::Completed(key, value),
+            Err(AnalyseError::Cancelled) => return Err(AnalyseError::Cancelled),
+            Err(AnalyseError::Failed(m)) => Outcome::Failed(m),
+        };
     }
+    Ok(Analysis {
+        runs,
+        shots: outcome.shots,
+    })
 }
 
 #[cfg(test)]

@@ -3,16 +3,39 @@
 use pdfium_render::prelude::*;
 use serde_json::json;
 
-use super::{AnalyseError, Input};
+use super::pipeline::{Analyser, Findings, Needs};
+use super::{AnalyseError, Input, Section};
 use crate::jobs::services::PdfConfig;
 use crate::media::pdf;
 
 pub const VERSION: &str = "pdfium-8149";
 
-pub fn analyse(
-    input: &Input,
-    cfg: &PdfConfig,
-) -> Result<(&'static str, serde_json::Value), AnalyseError> {
+/// Reads the document itself (pdfium), so it needs nothing from the decoder.
+pub struct PdfAnalyser {
+    config: PdfConfig,
+}
+
+impl PdfAnalyser {
+    pub fn new(config: PdfConfig) -> PdfAnalyser {
+        PdfAnalyser { config }
+    }
+}
+
+impl Analyser for PdfAnalyser {
+    fn needs(&self) -> Needs {
+        Needs::default()
+    }
+
+    fn finish(
+        self: Box<Self>,
+        input: &Input,
+        _earlier: &Findings,
+    ) -> Result<Section, AnalyseError> {
+        analyse(input, &self.config)
+    }
+}
+
+fn analyse(input: &Input, cfg: &PdfConfig) -> Result<Section, AnalyseError> {
     let failed = |e: crate::media::MediaError| AnalyseError::Failed(e.to_string());
     let pdfium = pdf::pdfium(&input.models_dir).map_err(failed)?;
     let doc = pdf::open(pdfium, &input.path).map_err(failed)?;

@@ -59,9 +59,10 @@ pub async fn run(
         models_dir: config.models_dir(),
         cancel: CancellationToken::new(),
     };
-    let runs = tokio::task::spawn_blocking(move || analysers::run_all(&input, &configs))
+    let analysis = tokio::task::spawn_blocking(move || analysers::run_all(&input, &configs))
         .await?
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let runs = &analysis.runs;
     bar.inc(runs.len() as u64 + 1);
     bar.set_message("writing");
 
@@ -97,7 +98,7 @@ pub async fn run(
         attempt: 1,
         progress: 100,
         error: None,
-        error_count: output::failed_count(&runs),
+        error_count: output::failed_count(runs),
         output_path: None,
     };
     std::fs::create_dir_all(&out)?;
@@ -107,7 +108,7 @@ pub async fn run(
     let mut doc = output::build(&output::MetadataInput {
         job: &job,
         media: &media,
-        runs: &runs,
+        analysis: &analysis,
         metadata_key: &key,
     });
     let meta = &mut doc["message_payload"]["job_metadata"];
@@ -119,7 +120,7 @@ pub async fn run(
     std::fs::rename(&tmp, &target)?;
     bar.inc(1);
     bar.finish_and_clear();
-    for r in &runs {
+    for r in runs {
         let state = match &r.outcome {
             analysers::Outcome::Completed(..) => "completed".to_string(),
             analysers::Outcome::Failed(e) => format!("failed: {e}"),

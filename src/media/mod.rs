@@ -2,6 +2,7 @@
 //! pdfium or the image decoder), and the decoders the analysers read from.
 
 pub mod decode;
+pub mod image;
 pub mod pdf;
 pub mod probe;
 pub mod shots;
@@ -101,6 +102,8 @@ pub enum MediaError {
     Encrypted,
     #[error("PDF has no pages")]
     NoPages,
+    #[error("{0}")]
+    TooLarge(String),
     #[error("media contains no audio or video stream")]
     NoStreams,
     #[error("audio_channel {index} does not exist: the audio has {channels} channel(s)")]

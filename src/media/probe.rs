@@ -127,6 +127,7 @@ pub fn probe_image(path: &Path, mime: &str, size: u64) -> Result<MediaInfo, Medi
     let (w, h) = reader
         .into_dimensions()
         .map_err(|e| corrupt(e.to_string()))?;
+    super::image::check_dimensions(w, h)?;
     let mut info = MediaInfo::new(MediaType::Image, mime, format, size);
     info.width = Some(w);
     info.height = Some(h);

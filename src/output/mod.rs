@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 
 use serde_json::{json, Map, Value};
 
-use crate::analysers::{Outcome, ServiceRun};
+use crate::analysers::{Analysis, Outcome, ServiceRun};
 use crate::jobs::model::JobRecord;
 use crate::media::MediaInfo;
 
@@ -50,14 +50,15 @@ pub fn object_path(job: &JobRecord) -> String {
 pub struct MetadataInput<'a> {
     pub job: &'a JobRecord,
     pub media: &'a MediaInfo,
-    pub runs: &'a [ServiceRun],
+    pub analysis: &'a Analysis,
     pub metadata_key: &'a str,
 }
 
 /// The metadata document.
 pub fn build(input: &MetadataInput) -> Value {
     let job = input.job;
-    let failed_services = failed_count(input.runs);
+    let runs = &input.analysis.runs;
+    let failed_services = failed_count(runs);
     let message = if failed_services > 0 {
         "Processing completed with errors"
     } else {
@@ -80,8 +81,7 @@ pub fn build(input: &MetadataInput) -> Value {
             "engine_version": crate::ENGINE_VERSION,
         }),
     );
-    let services: Vec<Value> = input
-        .runs
+    let services: Vec<Value> = runs
         .iter()
         .map(|r| {
             let (status, error) = match &r.outcome {
@@ -104,7 +104,13 @@ pub fn build(input: &MetadataInput) -> Value {
         "technical_metadata".into(),
         serde_json::to_value(input.media).expect("media info serialises"),
     );
-    for run in input.runs {
+    if let Some(shots) = &input.analysis.shots {
+        payload.insert(
+            "shots".into(),
+            serde_json::to_value(shots).expect("shots serialise"),
+        );
+    }
+    for run in runs {
         if let Outcome::Completed(key, section) = &run.outcome {
             payload.insert((*key).to_string(), section.clone());
         }

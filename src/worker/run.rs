@@ -198,17 +198,17 @@ async fn run(ctx: &WorkerContext, claim: &Claim, cancel: &CancellationToken) -> 
         models_dir: ctx.config.models_dir(),
         cancel: cancel.clone(),
     };
-    let runs = match tokio::task::spawn_blocking(move || analysers::run_all(&input, &configs)).await
-    {
-        Ok(Ok(runs)) => runs,
-        Ok(Err(AnalyseError::Cancelled)) => return RunEnd::Stopped,
-        Ok(Err(AnalyseError::Failed(m))) => return RunEnd::Failed(m),
-        Err(e) => return RunEnd::Failed(format!("analysis crashed: {e}")),
-    };
+    let analysis =
+        match tokio::task::spawn_blocking(move || analysers::run_all(&input, &configs)).await {
+            Ok(Ok(analysis)) => analysis,
+            Ok(Err(AnalyseError::Cancelled)) => return RunEnd::Stopped,
+            Ok(Err(AnalyseError::Failed(m))) => return RunEnd::Failed(m),
+            Err(e) => return RunEnd::Failed(format!("analysis crashed: {e}")),
+        };
     if cancel.is_cancelled() {
         return RunEnd::Stopped;
     }
-    write_output(ctx, claim, &secrets, &prepared, &runs).await
+    write_output(ctx, claim, &secrets, &prepared, &analysis).await
 }
 
 async fn prepare(
@@ -230,7 +230,7 @@ async fn write_output(
     claim: &Claim,
     secrets: &JobSecrets,
     prepared: &Prepared,
-    runs: &[analysers::ServiceRun],
+    analysis: &analysers::Analysis,
 ) -> RunEnd {
     let job = &claim.job;
     let folder = output::output_folder(&job.destination.prefix, crate::time::now_ms(), &job.id);
@@ -243,7 +243,7 @@ async fn write_output(
     let doc = output::build(&output::MetadataInput {
         job,
         media: &prepared.media,
-        runs,
+        analysis,
         metadata_key: &key,
     });
     if let Err(violations) = output::validate(&doc) {
@@ -266,7 +266,7 @@ async fn write_output(
     };
     match put.await {
         Ok(()) => RunEnd::Completed {
-            error_count: output::failed_count(runs),
+            error_count: output::failed_count(&analysis.runs),
             output_path: format!("s3://{}/{key}", job.destination.bucket),
         },
         Err(StorageError::Transient(m)) => RunEnd::Transient(m),
