@@ -81,10 +81,7 @@ pub enum DecodeError {
 }
 
 fn corrupt(e: ffmpeg::Error) -> DecodeError {
-    DecodeError::Media(MediaError::Corrupt {
-        kind: "media file",
-        reason: e.to_string(),
-    })
+    DecodeError::Media(super::probe::ffmpeg_error("media file", e))
 }
 
 struct VideoState {
@@ -134,11 +131,12 @@ pub fn decode(
         open_audio(&ictx, &plan.audio, threads)?
     };
     let mut report = DecodeReport::default();
-    let mut packet = ffmpeg::Packet::empty();
     loop {
         if cancel.is_cancelled() {
             return Err(DecodeError::Cancelled);
         }
+        // A fresh packet each time: av_read_frame does not release what a reused one holds.
+        let mut packet = ffmpeg::Packet::empty();
         match packet.read(&mut ictx) {
             Ok(()) => {}
             Err(ffmpeg::Error::Eof) => break,
@@ -194,13 +192,7 @@ fn open_video(
     else {
         return Ok(None);
     };
-    let codec = stream.parameters().id();
-    if ffmpeg::decoder::find(codec).is_none() {
-        return Err(DecodeError::Media(MediaError::Unsupported(format!(
-            "video codec `{}` (no decoder in this FFmpeg)",
-            codec.name()
-        ))));
-    }
+    super::probe::check_decoder(&stream)?;
     let mut ctx =
         ffmpeg::codec::context::Context::from_parameters(stream.parameters()).map_err(corrupt)?;
     ctx.set_threading(ffmpeg::codec::threading::Config {
@@ -403,13 +395,7 @@ fn open_audio(
     let Some(stream) = ictx.streams().best(ffmpeg::media::Type::Audio) else {
         return Ok(None);
     };
-    let codec = stream.parameters().id();
-    if ffmpeg::decoder::find(codec).is_none() {
-        return Err(DecodeError::Media(MediaError::Unsupported(format!(
-            "audio codec `{}` (no decoder in this FFmpeg)",
-            codec.name()
-        ))));
-    }
+    super::probe::check_decoder(&stream)?;
     let mut ctx =
         ffmpeg::codec::context::Context::from_parameters(stream.parameters()).map_err(corrupt)?;
     ctx.set_threading(ffmpeg::codec::threading::Config {

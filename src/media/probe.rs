@@ -19,11 +19,7 @@ pub(crate) fn init_ffmpeg() {
 /// neither is refused.
 pub fn probe_av(path: &Path, mime: &str, size: u64) -> Result<MediaInfo, MediaError> {
     init_ffmpeg();
-    let corrupt = |e: ffmpeg::Error| MediaError::Corrupt {
-        kind: "media file",
-        reason: e.to_string(),
-    };
-    let ictx = ffmpeg::format::input(&path).map_err(corrupt)?;
+    let ictx = ffmpeg::format::input(&path).map_err(|e| ffmpeg_error("media file", e))?;
     let mut info = MediaInfo::new(MediaType::Audio, mime, ictx.format().name(), size);
     let duration = ictx.duration();
     if duration > 0 {
@@ -41,6 +37,7 @@ pub fn probe_av(path: &Path, mime: &str, size: u64) -> Result<MediaInfo, MediaEr
             .contains(ffmpeg::format::stream::Disposition::ATTACHED_PIC);
         match params.medium() {
             ffmpeg::media::Type::Video if !attached && info.video_codec.is_none() => {
+                check_decoder(&stream)?;
                 info.media_type = MediaType::Video;
                 info.video_codec = Some(params.id().name().to_string());
                 if let Ok(v) = ffmpeg::codec::context::Context::from_parameters(params)
@@ -56,6 +53,7 @@ pub fn probe_av(path: &Path, mime: &str, size: u64) -> Result<MediaInfo, MediaEr
                 info.rotation = Some(rotation(&stream));
             }
             ffmpeg::media::Type::Audio if info.audio_codec.is_none() => {
+                check_decoder(&stream)?;
                 info.audio_codec = Some(params.id().name().to_string());
                 if let Ok(a) = ffmpeg::codec::context::Context::from_parameters(params)
                     .and_then(|c| c.decoder().audio())
@@ -74,6 +72,40 @@ pub fn probe_av(path: &Path, mime: &str, size: u64) -> Result<MediaInfo, MediaEr
         info.mime_type = info.mime_type.replacen("video/", "audio/", 1);
     }
     Ok(info)
+}
+
+/// A failure of FFmpeg on a file, said the way a user can act on.
+pub(crate) fn ffmpeg_error(kind: &'static str, e: ffmpeg::Error) -> MediaError {
+    let reason = match e {
+        ffmpeg::Error::Eof => {
+            "the file ends before any media data (truncated, or no frames)".into()
+        }
+        other => other.to_string(),
+    };
+    MediaError::Corrupt { kind, reason }
+}
+
+/// Refuse a stream whose codec this FFmpeg cannot decode.
+pub(crate) fn check_decoder(stream: &ffmpeg::format::stream::Stream) -> Result<(), MediaError> {
+    let params = stream.parameters();
+    let id = params.id();
+    if ffmpeg::decoder::find(id).is_some() {
+        return Ok(());
+    }
+    let kind = match params.medium() {
+        ffmpeg::media::Type::Audio => "audio",
+        _ => "video",
+    };
+    let name = if id == ffmpeg::codec::Id::None {
+        // SAFETY: reading a plain field of the parameters the stream owns.
+        let tag = unsafe { (*params.as_ptr()).codec_tag }.to_le_bytes();
+        format!("with tag `{}`", String::from_utf8_lossy(&tag))
+    } else {
+        format!("`{}`", id.name())
+    };
+    Err(MediaError::Unsupported(format!(
+        "{kind} codec {name} (no decoder for it in this FFmpeg)"
+    )))
 }
 
 /// Clockwise rotation in degrees that a player applies, from the display matrix (or the
