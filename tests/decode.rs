@@ -685,3 +685,93 @@ fn cancel_stops_every_stage() {
     let r = pipeline::run(&input_for(&clip, cancel), jobs);
     assert!(matches!(r, Err(AnalyseError::Cancelled)));
 }
+
+/// A JPEG of a red left half and a blue right half, with an EXIF orientation tag inserted.
+fn oriented_jpeg(dir: &Path, orientation: u16) -> PathBuf {
+    let plain = dir.join("plain.jpg");
+    ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=red:s=32x32",
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=blue:s=32x32",
+            "-filter_complex",
+            "[0][1]hstack,format=yuvj444p",
+            "-frames:v",
+            "1",
+            "-q:v",
+            "2",
+        ],
+        &plain,
+    );
+    let jpeg = std::fs::read(&plain).unwrap();
+    // APP1 "Exif": little-endian TIFF header, one IFD entry: Orientation (0x0112), SHORT.
+    let mut tiff = b"II*\0\x08\0\0\0\x01\0\x12\x01\x03\0\x01\0\0\0".to_vec();
+    tiff.extend_from_slice(&orientation.to_le_bytes());
+    tiff.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+    let mut app1 = b"Exif\0\0".to_vec();
+    app1.extend_from_slice(&tiff);
+    let mut out = jpeg[..2].to_vec();
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(&app1);
+    out.extend_from_slice(&jpeg[2..]);
+    let path = dir.join(format!("oriented{orientation}.jpg"));
+    std::fs::write(&path, out).unwrap();
+    path
+}
+
+#[test]
+fn images_are_turned_upright_from_exif() {
+    let dir = tempfile::tempdir().unwrap();
+    let is_red = |p: &image::Rgb<u8>| p.0[0] > 200 && p.0[2] < 60;
+    let is_blue = |p: &image::Rgb<u8>| p.0[2] > 200 && p.0[0] < 60;
+    let plain = airscope::media::image::load(&oriented_jpeg(dir.path(), 1))
+        .unwrap()
+        .to_rgb8();
+    assert_eq!(plain.dimensions(), (64, 32));
+    assert!(is_red(plain.get_pixel(8, 16)) && is_blue(plain.get_pixel(56, 16)));
+    // Orientation 6: shown turned 90 degrees clockwise, so the red left half is on top.
+    let turned = airscope::media::image::load(&oriented_jpeg(dir.path(), 6))
+        .unwrap()
+        .to_rgb8();
+    assert_eq!(turned.dimensions(), (32, 64));
+    assert!(
+        is_red(turned.get_pixel(16, 8)),
+        "{:?}",
+        turned.get_pixel(16, 8)
+    );
+    assert!(
+        is_blue(turned.get_pixel(16, 56)),
+        "{:?}",
+        turned.get_pixel(16, 56)
+    );
+
+    // The pipeline hands analysers the upright picture at the size they ask.
+    let path = oriented_jpeg(dir.path(), 6);
+    let (rec, seen, _) = recorder(
+        Needs {
+            frames: Some((1.0, 16)),
+            ..Default::default()
+        },
+        None,
+    );
+    let size = std::fs::metadata(&path).unwrap().len();
+    let input = Input {
+        media: probe::probe_image(&path, "image/jpeg", size).unwrap(),
+        path,
+        pdf_info: None,
+        models_dir: PathBuf::new(),
+        cancel: CancellationToken::new(),
+    };
+    let jobs = vec![Job {
+        service: "face",
+        analyser: rec,
+    }];
+    pipeline::run(&input, jobs).unwrap();
+    assert_eq!(*seen.lock().unwrap(), vec![(0.0, 16)]);
+}

@@ -199,3 +199,24 @@ async fn a_truncated_video_fails_preflight() {
         "{job}"
     );
 }
+
+#[test]
+fn pdf_pages_render_at_the_requested_dpi() {
+    let models = models_dir();
+    let pdfium = airscope::media::pdf::pdfium(&models).unwrap();
+    let doc = airscope::media::pdf::open(pdfium, &fixture("report.pdf")).unwrap();
+    let page = airscope::media::pdf::render_page(&doc, 0, 72.0).unwrap();
+    // A4 is 595.28 x 841.89 points: one pixel per point at 72 DPI.
+    assert_eq!((page.width(), page.height()), (595, 842));
+    let hi = airscope::media::pdf::render_page(&doc, 0, 144.0).unwrap();
+    assert_eq!((hi.width(), hi.height()), (1191, 1684));
+    // The title line (72 pt from the left, 62 pt from the top) is dark ink on white paper.
+    let dark = |img: &image::RgbImage, y0: u32, y1: u32| {
+        (y0..y1)
+            .flat_map(|y| (60..400).map(move |x| (x, y)))
+            .filter(|(x, y)| img.get_pixel(*x, *y).0.iter().all(|c| *c < 100))
+            .count()
+    };
+    assert!(dark(&page, 50, 66) > 100, "text pixels where the title is");
+    assert_eq!(dark(&page, 400, 500), 0, "blank paper below the text");
+}

@@ -83,6 +83,25 @@ pub fn probe(
     Ok((media, info))
 }
 
+/// Largest side of a rendered page, whatever the DPI asked (a poster-sized page at 300 DPI
+/// would otherwise need gigabytes).
+pub const MAX_RENDER_SIDE: i32 = 8000;
+
+/// Render one page (0-based) to RGB at `dpi`.
+pub fn render_page(doc: &PdfDocument, index: i32, dpi: f32) -> Result<image::RgbImage, MediaError> {
+    let fail = |e: PdfiumError| MediaError::Corrupt {
+        kind: "PDF page",
+        reason: format!("page {}: {e:?}", index + 1),
+    };
+    let page = doc.pages().get(index).map_err(fail)?;
+    let config = PdfRenderConfig::new()
+        .scale_page_by_factor(dpi / 72.0)
+        .set_maximum_width(MAX_RENDER_SIDE)
+        .set_maximum_height(MAX_RENDER_SIDE);
+    let bitmap = page.render_with_config(&config).map_err(fail)?;
+    Ok(bitmap.as_image().map_err(fail)?.to_rgb8())
+}
+
 /// `D:YYYYMMDDHHmmSS+HH'mm'` (fields after the year optional) to RFC 3339.
 pub fn pdf_date(raw: &str) -> Option<String> {
     let s = raw.strip_prefix("D:").unwrap_or(raw);
