@@ -775,3 +775,167 @@ fn images_are_turned_upright_from_exif() {
     pipeline::run(&input, jobs).unwrap();
     assert_eq!(*seen.lock().unwrap(), vec![(0.0, 16)]);
 }
+
+#[test]
+fn every_supported_container_and_codec_decodes() {
+    use airscope::media::sniff::sniff;
+    use airscope::media::MediaType;
+    let dir = tempfile::tempdir().unwrap();
+    let video = |name: &str, codec: &[&str]| {
+        let out = dir.path().join(name);
+        let mut args = vec![
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=160x120:rate=25:duration=1",
+        ];
+        args.extend_from_slice(&["-f", "lavfi", "-i", "sine=frequency=500:duration=1"]);
+        args.extend_from_slice(codec);
+        ffmpeg(&args, &out);
+        out
+    };
+    let audio = |name: &str, codec: &[&str]| {
+        let out = dir.path().join(name);
+        let mut args = vec!["-f", "lavfi", "-i", "sine=frequency=500:duration=1"];
+        args.extend_from_slice(codec);
+        ffmpeg(&args, &out);
+        out
+    };
+    let cases = vec![
+        (
+            video(
+                "h264.mp4",
+                &["-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac"],
+            ),
+            MediaType::Video,
+            "h264",
+        ),
+        (
+            video(
+                "h264.mov",
+                &["-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac"],
+            ),
+            MediaType::Video,
+            "h264",
+        ),
+        (
+            video(
+                "hevc.mkv",
+                &[
+                    "-c:v",
+                    "libx265",
+                    "-x265-params",
+                    "log-level=none",
+                    "-c:a",
+                    "libopus",
+                ],
+            ),
+            MediaType::Video,
+            "hevc",
+        ),
+        (
+            video("mpeg2.mpg", &["-c:v", "mpeg2video", "-c:a", "mp2"]),
+            MediaType::Video,
+            "mpeg2video",
+        ),
+        (
+            video("mpeg1.mpg", &["-c:v", "mpeg1video", "-c:a", "mp2"]),
+            MediaType::Video,
+            "mpeg1video",
+        ),
+        (
+            video("mpeg4.avi", &["-c:v", "mpeg4", "-c:a", "libmp3lame"]),
+            MediaType::Video,
+            "mpeg4",
+        ),
+        (
+            video("vp8.webm", &["-c:v", "libvpx", "-c:a", "libvorbis"]),
+            MediaType::Video,
+            "vp8",
+        ),
+        (
+            video(
+                "vp9.webm",
+                &[
+                    "-c:v",
+                    "libvpx-vp9",
+                    "-deadline",
+                    "realtime",
+                    "-c:a",
+                    "libopus",
+                ],
+            ),
+            MediaType::Video,
+            "vp9",
+        ),
+        (
+            video(
+                "av1.mkv",
+                &["-c:v", "libsvtav1", "-preset", "12", "-c:a", "libopus"],
+            ),
+            MediaType::Video,
+            "av1",
+        ),
+        (audio("tone.wav", &[]), MediaType::Audio, "pcm_s16le"),
+        (
+            audio("tone.mp3", &["-c:a", "libmp3lame"]),
+            MediaType::Audio,
+            "mp3",
+        ),
+        (audio("tone.m4a", &["-c:a", "aac"]), MediaType::Audio, "aac"),
+        (audio("tone.aac", &["-c:a", "aac"]), MediaType::Audio, "aac"),
+        (
+            audio("tone.flac", &["-c:a", "flac"]),
+            MediaType::Audio,
+            "flac",
+        ),
+        (
+            audio("tone.ogg", &["-c:a", "libvorbis"]),
+            MediaType::Audio,
+            "vorbis",
+        ),
+    ];
+    for (path, kind, codec) in cases {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let bytes = std::fs::read(&path).unwrap();
+        let sniffed =
+            sniff(&bytes[..bytes.len().min(8192)]).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let info = probe::probe_av(&path, sniffed.mime, bytes.len() as u64)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(info.media_type, kind, "{name}");
+        let got = if kind == MediaType::Video {
+            info.video_codec.clone()
+        } else {
+            info.audio_codec.clone()
+        };
+        assert_eq!(got.as_deref(), Some(codec), "{name}");
+        let plan = DecodePlan {
+            frames: Some(FramePlan {
+                interval: 0.5,
+                max_sides: vec![64],
+            }),
+            shots: true,
+            audio: vec![AudioChannel::default()],
+            threads: 1,
+        };
+        let (frames, audio, report) =
+            collect(&path, &plan).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let seconds = report.audio_samples as f64 / 16000.0;
+        assert!(
+            (0.9..1.2).contains(&seconds),
+            "{name}: {seconds} s of audio"
+        );
+        assert!(!audio.is_empty(), "{name}");
+        if kind == MediaType::Video {
+            assert!(
+                report.frames_decoded >= 24,
+                "{name}: {} frames",
+                report.frames_decoded
+            );
+            let times: Vec<f64> = frames.iter().map(|f| f.0).collect();
+            assert_eq!(times, vec![0.0, 0.5], "{name}");
+        } else {
+            assert!(frames.is_empty(), "{name}");
+        }
+    }
+}

@@ -23,8 +23,14 @@ fn verify_names_missing_and_corrupt_files_and_the_fix() {
         .unwrap();
     assert!(!out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("`pdfium`") && text.contains("corrupt"), "{text}");
-    assert!(text.contains("`onnxruntime`") && text.contains("missing"), "{text}");
+    assert!(
+        text.contains("`pdfium`") && text.contains("corrupt"),
+        "{text}"
+    );
+    assert!(
+        text.contains("`onnxruntime`") && text.contains("missing"),
+        "{text}"
+    );
     assert!(text.contains("run `airscope models fetch`"), "{text}");
     let list = Command::new(BIN)
         .args(["models", "list"])
@@ -33,7 +39,10 @@ fn verify_names_missing_and_corrupt_files_and_the_fix() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&list.stdout);
-    assert!(text.contains("pypdfium2==5.15.2") && text.contains("onnxruntime==1.22.1"), "{text}");
+    assert!(
+        text.contains("pypdfium2==5.15.2") && text.contains("onnxruntime==1.22.1"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -42,9 +51,17 @@ async fn a_job_that_needs_a_missing_model_fails_with_the_fix() {
     let alice = s.create_key("alice", false);
     s.upload(&alice, "media", "report.pdf", &fixture("report.pdf"));
     let api = s.client();
-    let id = api.submit(&alice, &job_body("nomodel", "media", "report.pdf", "results")).await;
+    let id = api
+        .submit(
+            &alice,
+            &job_body("nomodel", "media", "report.pdf", "results"),
+        )
+        .await;
     let job = api.wait_for(&alice, &id, &["completed", "failed"]).await;
     assert_eq!(job["Status"], "failed");
     let err = job["Error"].as_str().unwrap();
-    assert!(err.contains("pdfium") && err.contains("airscope models fetch"), "{err}");
+    assert!(
+        err.contains("pdfium") && err.contains("airscope models fetch"),
+        "{err}"
+    );
 }

@@ -130,6 +130,11 @@ pub fn decode(
     } else {
         open_audio(&ictx, &plan.audio, threads)?
     };
+    discard_unused(
+        &mut ictx,
+        video.as_ref().map(|v| v.index),
+        audio.as_ref().map(|a| a.index),
+    );
     let mut report = DecodeReport::default();
     loop {
         if cancel.is_cancelled() {
@@ -176,6 +181,21 @@ pub fn decode(
         report.shots = v.detector.map(|d| d.finish(round3(report.end_time)));
     }
     Ok(report)
+}
+
+/// Tell the demuxer to skip the streams nobody reads, so their data is not even read from
+/// disk (as `ffmpeg -vn` does).
+fn discard_unused(ictx: &mut ffmpeg::format::context::Input, video: Option<usize>, audio: Option<usize>) {
+    // SAFETY: `discard` is a plain field of streams the open context owns; it is set before
+    // the first read, as the FFmpeg API expects.
+    unsafe {
+        let ctx = ictx.as_mut_ptr();
+        for i in 0..(*ctx).nb_streams as usize {
+            if Some(i) != video && Some(i) != audio {
+                (**(*ctx).streams.add(i)).discard = ffmpeg::ffi::AVDiscard::AVDISCARD_ALL;
+            }
+        }
+    }
 }
 
 fn open_video(
