@@ -60,10 +60,10 @@ fi
 aref=$(best ffmpeg -hide_banner -i "$long" -vn -ac 1 -ar 16000 -f f32le -y /dev/null)
 aours=$(best "$bin" decode "$long" --audio mix)
 echo "audio 1 hour: ffmpeg ${aref}s, airscope ${aours}s, ratio $(ratio "$aours" "$aref") (target <= 1.15)"
-out=$("$bin" decode "$long" --frame-interval 1 --size 640 --size 320 --shots --audio mix --threads 2)
-python3 - "$out" <<'PY'
+"$bin" decode "$long" --frame-interval 1 --size 640 --size 320 --shots --audio mix --threads 2 >"$work/hour.json"
+python3 - "$work/hour.json" <<'PY'
 import json, sys
-d = json.loads(sys.argv[1])
+d = json.load(open(sys.argv[1]))
 print(f"1-hour 1080p: {d['frames_decoded']} frames decoded, {d['frames_sampled']} sampled, "
       f"{d['audio_samples']/16000:.0f} s audio in {d['elapsed_seconds']:.1f} s; "
       f"peak RSS {d['peak_rss_kb']/1024:.0f} MB (target <= 400 MB)")

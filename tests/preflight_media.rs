@@ -9,16 +9,6 @@ use std::process::Command;
 use common::*;
 use serde_json::Value;
 
-fn ffmpeg(args: &[&str], out: &Path) {
-    let st = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y"])
-        .args(args)
-        .arg(out)
-        .status()
-        .expect("ffmpeg is installed (scripts/setup.sh)");
-    assert!(st.success());
-}
-
 async fn run(s: &Server, keys: &Keys, key: &str, file: &Path) -> Value {
     s.upload(keys, "media", key, file);
     let api = s.client();

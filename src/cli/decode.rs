@@ -10,13 +10,24 @@ use tokio_util::sync::CancellationToken;
 use crate::jobs::services::AudioChannel;
 use crate::media::decode::{decode, DecodePlan, Event, FramePlan};
 
+#[derive(clap::Args)]
 pub struct Args {
-    pub file: PathBuf,
-    pub frame_interval: Option<f64>,
-    pub sizes: Vec<u32>,
-    pub shots: bool,
-    pub audio: Option<String>,
-    pub threads: usize,
+    file: PathBuf,
+    /// Sample a frame every this many seconds (no frames without it).
+    #[arg(long)]
+    frame_interval: Option<f64>,
+    /// Longest side of a sampled frame size (repeat for several sizes; default 640).
+    #[arg(long = "size")]
+    sizes: Vec<u32>,
+    /// Detect shot cuts.
+    #[arg(long)]
+    shots: bool,
+    /// Extract 16 kHz audio: `mix` or a 0-based channel index.
+    #[arg(long)]
+    audio: Option<String>,
+    /// Decoder threads.
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {

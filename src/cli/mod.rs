@@ -49,24 +49,7 @@ enum Command {
     },
     /// Decode a file the way jobs do and print, as JSON, the sampled frames, shots, audio
     /// and the time and memory it took (a diagnostic and benchmark tool).
-    Decode {
-        file: PathBuf,
-        /// Sample a frame every this many seconds (no frames without it).
-        #[arg(long)]
-        frame_interval: Option<f64>,
-        /// Longest side of a sampled frame size (repeat for several sizes; default 640).
-        #[arg(long = "size")]
-        sizes: Vec<u32>,
-        /// Detect shot cuts.
-        #[arg(long)]
-        shots: bool,
-        /// Extract 16 kHz audio: `mix` or a 0-based channel index.
-        #[arg(long)]
-        audio: Option<String>,
-        /// Decoder threads.
-        #[arg(long, default_value_t = 1)]
-        threads: usize,
-    },
+    Decode(decode::Args),
     /// Manage the key pairs of the embedded storage and the API.
     Keys {
         #[command(subcommand)]
@@ -120,21 +103,7 @@ pub fn main() -> ExitCode {
                 services,
                 out,
             } => analyze::run(config, file, services, out).await,
-            Command::Decode {
-                file,
-                frame_interval,
-                sizes,
-                shots,
-                audio,
-                threads,
-            } => decode::run(decode::Args {
-                file,
-                frame_interval,
-                sizes,
-                shots,
-                audio,
-                threads,
-            }),
+            Command::Decode(args) => decode::run(args),
             Command::Keys {
                 command: KeysCommand::Create { user, view_only },
             } => create_key(config, &user, view_only).await,

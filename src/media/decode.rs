@@ -185,7 +185,11 @@ pub fn decode(
 
 /// Tell the demuxer to skip the streams nobody reads, so their data is not even read from
 /// disk (as `ffmpeg -vn` does).
-fn discard_unused(ictx: &mut ffmpeg::format::context::Input, video: Option<usize>, audio: Option<usize>) {
+fn discard_unused(
+    ictx: &mut ffmpeg::format::context::Input,
+    video: Option<usize>,
+    audio: Option<usize>,
+) {
     // SAFETY: `discard` is a plain field of streams the open context owns; it is set before
     // the first read, as the FFmpeg API expects.
     unsafe {
@@ -196,6 +200,22 @@ fn discard_unused(ictx: &mut ffmpeg::format::context::Input, video: Option<usize
             }
         }
     }
+}
+
+/// A decoder for `stream` with `threads` frame threads, refusing codecs FFmpeg cannot decode.
+fn decoder_for(
+    stream: &ffmpeg::format::stream::Stream,
+    threads: usize,
+) -> Result<ffmpeg::decoder::Decoder, DecodeError> {
+    super::probe::check_decoder(stream)?;
+    let mut ctx =
+        ffmpeg::codec::context::Context::from_parameters(stream.parameters()).map_err(corrupt)?;
+    ctx.set_threading(ffmpeg::codec::threading::Config {
+        kind: ffmpeg::codec::threading::Type::Frame,
+        count: threads,
+        ..Default::default()
+    });
+    Ok(ctx.decoder())
 }
 
 fn open_video(
@@ -212,15 +232,7 @@ fn open_video(
     else {
         return Ok(None);
     };
-    super::probe::check_decoder(&stream)?;
-    let mut ctx =
-        ffmpeg::codec::context::Context::from_parameters(stream.parameters()).map_err(corrupt)?;
-    ctx.set_threading(ffmpeg::codec::threading::Config {
-        kind: ffmpeg::codec::threading::Type::Frame,
-        count: threads,
-        ..Default::default()
-    });
-    let decoder = ctx.decoder().video().map_err(corrupt)?;
+    let decoder = decoder_for(&stream, threads)?.video().map_err(corrupt)?;
     let tb = stream.time_base();
     let fr = stream.avg_frame_rate();
     let sizes = plan.frames.as_ref().map_or(0, |f| f.max_sides.len());
@@ -415,15 +427,7 @@ fn open_audio(
     let Some(stream) = ictx.streams().best(ffmpeg::media::Type::Audio) else {
         return Ok(None);
     };
-    super::probe::check_decoder(&stream)?;
-    let mut ctx =
-        ffmpeg::codec::context::Context::from_parameters(stream.parameters()).map_err(corrupt)?;
-    ctx.set_threading(ffmpeg::codec::threading::Config {
-        kind: ffmpeg::codec::threading::Type::Frame,
-        count: threads,
-        ..Default::default()
-    });
-    let decoder = ctx.decoder().audio().map_err(corrupt)?;
+    let decoder = decoder_for(&stream, threads)?.audio().map_err(corrupt)?;
     let channels = usize::from(decoder.channels());
     let mut outputs = Vec::with_capacity(selections.len());
     for sel in selections {

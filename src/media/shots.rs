@@ -8,8 +8,10 @@ const GRID_W: usize = 16;
 const GRID_H: usize = 9;
 const CHROMA_GRID: usize = 4;
 const BINS: usize = 32;
-/// Read every STEP-th pixel in each direction: plenty for block means and a histogram.
-const STEP: usize = 4;
+/// Samples read per row and per column of the luma plane, whatever the resolution: enough
+/// for block means and a histogram, and cheap next to decoding the frame.
+const SAMPLES_X: usize = 160;
+const SAMPLES_Y: usize = 90;
 
 /// Shots shorter than this are merged into the previous one (flashes, glitches).
 const MIN_SHOT_SECONDS: f64 = 0.25;
@@ -36,21 +38,50 @@ pub struct Plane<'a> {
     pub height: usize,
 }
 
-fn grid_means<const N: usize>(p: &Plane, gw: usize, gh: usize, out: &mut [f32; N], offset: usize) {
-    let mut sums = vec![0u64; gw * gh];
-    let mut counts = vec![0u32; gw * gh];
-    let step = if p.width >= 64 { STEP } else { 1 };
-    for y in (0..p.height).step_by(step) {
+/// Block means of a plane on a `gw` x `gh` grid (written from `out[offset]`), from about
+/// `cols` x `rows` evenly spread samples; optionally a histogram of the same samples.
+fn sample_plane(
+    p: &Plane,
+    (gw, gh): (usize, usize),
+    (cols, rows): (usize, usize),
+    out: &mut [f32],
+    offset: usize,
+    mut hist: Option<&mut [f32; BINS]>,
+) {
+    let step_x = (p.width / cols).max(1);
+    let step_y = (p.height / rows).max(1);
+    // Grid column of every sampled x, computed once per plane rather than per sample.
+    let xs: Vec<(usize, usize)> = (0..p.width)
+        .step_by(step_x)
+        .map(|x| (x, x * gw / p.width))
+        .collect();
+    let mut sums = [0u32; GRID_W * GRID_H];
+    let mut counts = [0u32; GRID_W * GRID_H];
+    let mut n = 0u32;
+    for y in (0..p.height).step_by(step_y) {
         let row = &p.data[y * p.stride..y * p.stride + p.width];
-        let gy = y * gh / p.height;
-        for x in (0..p.width).step_by(step) {
-            let g = gy * gw + x * gw / p.width;
-            sums[g] += u64::from(row[x]);
-            counts[g] += 1;
+        let base = (y * gh / p.height) * gw;
+        for &(x, gx) in &xs {
+            let v = row[x];
+            sums[base + gx] += u32::from(v);
+            counts[base + gx] += 1;
+            if let Some(h) = hist.as_deref_mut() {
+                h[usize::from(v >> 3)] += 1.0;
+            }
         }
+        n += xs.len() as u32;
     }
-    for (i, (s, c)) in sums.iter().zip(&counts).enumerate() {
-        out[offset + i] = if *c > 0 { *s as f32 / *c as f32 } else { 0.0 };
+    for i in 0..gw * gh {
+        out[offset + i] = if counts[i] > 0 {
+            sums[i] as f32 / counts[i] as f32
+        } else {
+            0.0
+        };
+    }
+    if let Some(h) = hist {
+        for b in h.iter_mut() {
+            *b /= n.max(1) as f32;
+        }
     }
 }
 
@@ -62,27 +93,20 @@ impl Features {
             chroma: [0.0; 2 * CHROMA_GRID * CHROMA_GRID],
             hist: [0.0; BINS],
         };
-        grid_means(y, GRID_W, GRID_H, &mut f.luma, 0);
-        grid_means(u, CHROMA_GRID, CHROMA_GRID, &mut f.chroma, 0);
-        grid_means(
-            v,
-            CHROMA_GRID,
-            CHROMA_GRID,
-            &mut f.chroma,
-            CHROMA_GRID * CHROMA_GRID,
+        let luma_samples = (SAMPLES_X, SAMPLES_Y);
+        let chroma_samples = (SAMPLES_X / 4, SAMPLES_Y / 4);
+        let chroma_grid = (CHROMA_GRID, CHROMA_GRID);
+        sample_plane(
+            y,
+            (GRID_W, GRID_H),
+            luma_samples,
+            &mut f.luma,
+            0,
+            Some(&mut f.hist),
         );
-        let step = if y.width >= 64 { STEP } else { 1 };
-        let mut n = 0u32;
-        for row in (0..y.height).step_by(step) {
-            let line = &y.data[row * y.stride..row * y.stride + y.width];
-            for x in (0..y.width).step_by(step) {
-                f.hist[usize::from(line[x]) * BINS / 256] += 1.0;
-                n += 1;
-            }
-        }
-        for h in &mut f.hist {
-            *h /= n.max(1) as f32;
-        }
+        sample_plane(u, chroma_grid, chroma_samples, &mut f.chroma, 0, None);
+        let second = CHROMA_GRID * CHROMA_GRID;
+        sample_plane(v, chroma_grid, chroma_samples, &mut f.chroma, second, None);
         f
     }
 

@@ -370,6 +370,17 @@ impl Api {
     }
 }
 
+/// Run the FFmpeg CLI to make test media.
+pub fn ffmpeg(args: &[&str], out: &Path) {
+    let st = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y"])
+        .args(args)
+        .arg(out)
+        .status()
+        .expect("ffmpeg is installed (scripts/setup.sh)");
+    assert!(st.success(), "ffmpeg {args:?}");
+}
+
 /// A job body for a source in the embedded storage.
 pub fn job_body(name: &str, bucket: &str, key: &str, dest: &str) -> Value {
     serde_json::json!({
