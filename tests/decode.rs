@@ -932,3 +932,49 @@ fn every_supported_container_and_codec_decodes() {
         }
     }
 }
+
+#[test]
+fn a_panicking_analyser_fails_only_its_own_service() {
+    struct Panics;
+    impl Analyser for Panics {
+        fn needs(&self) -> Needs {
+            Needs {
+                frames: Some((1.0, 64)),
+                ..Default::default()
+            }
+        }
+        fn frame(&mut self, _f: &Frame) -> Result<(), AnalyseError> {
+            panic!("analyser bug")
+        }
+        fn finish(self: Box<Self>, _i: &Input, _e: &Findings) -> Result<Section, AnalyseError> {
+            unreachable!()
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let clip = av_clip(dir.path(), 3);
+    let (ok, seen, _) = recorder(
+        Needs {
+            frames: Some((1.0, 64)),
+            ..Default::default()
+        },
+        None,
+    );
+    let jobs = vec![
+        Job {
+            service: "face",
+            analyser: Box::new(Panics),
+        },
+        Job {
+            service: "ocr",
+            analyser: ok,
+        },
+    ];
+    let out = pipeline::run(&input_for(&clip, CancellationToken::new()), jobs).unwrap();
+    let face = out.results.iter().find(|r| r.0 == "face").unwrap();
+    assert_eq!(
+        face.1.as_ref().unwrap_err().to_string(),
+        "the analyser crashed"
+    );
+    assert!(out.results.iter().find(|r| r.0 == "ocr").unwrap().1.is_ok());
+    assert_eq!(seen.lock().unwrap().len(), 3);
+}

@@ -115,8 +115,8 @@ pub fn run_all(input: &Input, configs: &ServiceConfigs) -> Result<Analysis, Anal
                     service,
                     version,
                     start: start.clone(),
-                    end: String::new(),
-                    outcome: Outcome::Skipped(String::new()),
+                    end: start.clone(),
+                    outcome: Outcome::Failed("the analyser did not report".into()),
                 });
                 jobs.push(Job { service, analyser });
             }

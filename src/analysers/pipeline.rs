@@ -143,7 +143,8 @@ pub fn run(input: &Input, jobs: Vec<Job>) -> Result<Outcome, AnalyseError> {
             tx: wants_stream.then_some(tx),
             next_frame: 0.0,
         });
-        handles.push(spawn_lane(job, rx, pool, input.cancel.clone()));
+        let service = job.service;
+        handles.push((service, spawn_lane(job, rx, pool, input.cancel.clone())));
     }
 
     if lanes.iter().any(|l| l.tx.is_some()) {
@@ -157,12 +158,9 @@ pub fn run(input: &Input, jobs: Vec<Job>) -> Result<Outcome, AnalyseError> {
         lane.tx = None;
     }
     let mut finished = Vec::new();
-    for handle in handles {
+    for (service, handle) in handles {
         finished.push(handle.join().unwrap_or_else(|_| {
-            Err((
-                "analyser",
-                AnalyseError::Failed("the analyser crashed".into()),
-            ))
+            Err((service, AnalyseError::Failed("the analyser crashed".into())))
         }));
     }
     if input.cancel.is_cancelled() {
