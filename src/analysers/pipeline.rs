@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{AnalyseError, Input, Section};
 use crate::jobs::services::AudioChannel;
-use crate::media::decode::{self, AudioChunk, DecodeError, DecodePlan, Event, FramePlan};
+use crate::media::decode::{self, AudioChunk, DecodeError, DecodePlan, Event, FramePlan, Sampler};
 use crate::media::shots::Shot;
 use crate::media::MediaType;
 
@@ -116,7 +116,7 @@ enum Msg {
 struct Lane {
     needs: Needs,
     tx: Option<SyncSender<Msg>>,
-    next_frame: f64,
+    sampler: Sampler,
 }
 
 /// Run `jobs` on `input`: one decode for all streaming analysers, then the others.
@@ -141,7 +141,7 @@ pub fn run(input: &Input, jobs: Vec<Job>) -> Result<Outcome, AnalyseError> {
         lanes.push(Lane {
             needs,
             tx: wants_stream.then_some(tx),
-            next_frame: 0.0,
+            sampler: Sampler::default(),
         });
         let service = job.service;
         handles.push((service, spawn_lane(job, rx, pool, input.cancel.clone())));
@@ -267,12 +267,8 @@ fn feed_decode(input: &Input, lanes: &mut [Lane]) -> Result<Option<Vec<Shot>>, A
                     let Some((every, side)) = lane.needs.frames else {
                         continue;
                     };
-                    let due = f.time + 1e-6 >= lane.next_frame;
-                    if !(due || f.shot_start) {
+                    if !lane.sampler.take(f.time, every, f.shot_start) {
                         continue;
-                    }
-                    if due {
-                        lane.next_frame = ((f.time / every + 1e-6).floor() + 1.0) * every;
                     }
                     let at = sides.iter().position(|s| *s == side).expect("size planned");
                     send(lane, Msg::Frame(images[at].clone(), f.time, f.shot_start));

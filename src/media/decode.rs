@@ -40,6 +40,22 @@ pub struct DecodePlan {
     pub threads: usize,
 }
 
+/// Picks frames: the first at or after each multiple of the interval, and every shot start.
+#[derive(Debug, Default, Clone)]
+pub struct Sampler {
+    next: f64,
+}
+
+impl Sampler {
+    pub fn take(&mut self, time: f64, interval: f64, shot_start: bool) -> bool {
+        let due = time + 1e-6 >= self.next;
+        if due {
+            self.next = ((time / interval + 1e-6).floor() + 1.0) * interval;
+        }
+        due || shot_start
+    }
+}
+
 /// A sampled frame, upright (rotation applied), once per requested size.
 pub struct SampledFrame {
     pub time: f64,
@@ -94,7 +110,7 @@ struct VideoState {
     detector: Option<ShotDetector>,
     gray: Option<(scaling::Context, frame::Video)>,
     scalers: Vec<Option<scaling::Context>>,
-    next_sample: f64,
+    sampler: Sampler,
     decoded: frame::Video,
 }
 
@@ -254,7 +270,7 @@ fn open_video(
         detector: plan.shots.then(ShotDetector::default),
         gray: None,
         scalers: (0..sizes).map(|_| None).collect(),
-        next_sample: 0.0,
+        sampler: Sampler::default(),
         decoded: frame::Video::empty(),
     }))
 }
@@ -278,12 +294,8 @@ fn drain_video(
             }
         }
         let Some(fp) = &plan.frames else { continue };
-        let due = time + 1e-6 >= v.next_sample;
-        if !(due || shot_start) {
+        if !v.sampler.take(time, fp.interval, shot_start) {
             continue;
-        }
-        if due {
-            v.next_sample = ((time / fp.interval + 1e-6).floor() + 1.0) * fp.interval;
         }
         let mut images = Vec::with_capacity(fp.max_sides.len());
         for (i, side) in fp.max_sides.iter().enumerate() {
