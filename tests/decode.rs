@@ -754,8 +754,14 @@ fn images_are_turned_upright_from_exif() {
         None,
     );
     let size = std::fs::metadata(&path).unwrap().len();
+    let media = probe::probe_image(&path, "image/jpeg", size).unwrap();
+    // technical_metadata: the stored size and the turn a viewer applies.
+    assert_eq!(
+        (media.width, media.height, media.rotation),
+        (Some(64), Some(32), Some(90))
+    );
     let input = Input {
-        media: probe::probe_image(&path, "image/jpeg", size).unwrap(),
+        media,
         path,
         pdf_info: None,
         models_dir: PathBuf::new(),

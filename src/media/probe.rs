@@ -156,13 +156,22 @@ pub fn probe_image(path: &Path, mime: &str, size: u64) -> Result<MediaInfo, Medi
         .format()
         .map(|f| f.extensions_str().first().copied().unwrap_or("image"))
         .unwrap_or("image");
-    let (w, h) = reader
-        .into_dimensions()
-        .map_err(|e| corrupt(e.to_string()))?;
+    let mut decoder = reader.into_decoder().map_err(|e| corrupt(e.to_string()))?;
+    let (w, h) = image::ImageDecoder::dimensions(&decoder);
     super::image::check_dimensions(w, h)?;
+    let orientation =
+        image::ImageDecoder::orientation(&mut decoder).map_err(|e| corrupt(e.to_string()))?;
     let mut info = MediaInfo::new(MediaType::Image, mime, format, size);
     info.width = Some(w);
     info.height = Some(h);
+    // As for video: the stored size, and the clockwise turn a viewer applies (EXIF).
+    use image::metadata::Orientation as O;
+    info.rotation = Some(match orientation {
+        O::Rotate90 | O::Rotate90FlipH => 90,
+        O::Rotate180 | O::FlipVertical => 180,
+        O::Rotate270 | O::Rotate270FlipH => 270,
+        O::NoTransforms | O::FlipHorizontal => 0,
+    });
     Ok(info)
 }
 
