@@ -550,6 +550,7 @@ fn input_for(path: &Path, cancel: CancellationToken) -> Input {
         pdf_info: None,
         models_dir: PathBuf::new(),
         cancel,
+        progress: Default::default(),
     }
 }
 
@@ -614,7 +615,13 @@ fn one_decode_feeds_every_analyser_and_a_failure_stays_local() {
             analyser: last,
         },
     ];
-    let out = pipeline::run(&input_for(&clip, CancellationToken::new()), jobs).unwrap();
+    let input = input_for(&clip, CancellationToken::new());
+    let out = pipeline::run(&input, jobs).unwrap();
+    let pct = input.progress.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        (75..=100).contains(&pct),
+        "progress after the whole clip: {pct}"
+    );
     assert_eq!(
         *seen1.lock().unwrap(),
         vec![(0.0, 64), (1.0, 64), (2.0, 64), (3.0, 64)]
@@ -766,6 +773,7 @@ fn images_are_turned_upright_from_exif() {
         pdf_info: None,
         models_dir: PathBuf::new(),
         cancel: CancellationToken::new(),
+        progress: Default::default(),
     };
     let jobs = vec![Job {
         service: "face",

@@ -102,6 +102,21 @@ async fn cancel_in_each_state() {
     // Running: cancel while the document is being read.
     let id = api.submit(&alice, &long_job("long.pdf", 30000)).await;
     api.wait_for(&alice, &id, &["in_progress"]).await;
+    // Progress moves while the pages are read.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let job = api.get(&format!("/jobs/{id}"), &alice).await.body;
+        let p = job["Progress"].as_i64().unwrap();
+        if p > 10 {
+            assert!(p < 100 && job["Status"] == "in_progress", "{job}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "progress stuck at {p}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let r = api
         .post(&format!("/jobs/{id}/cancel"), &alice, &json!({}))
         .await;

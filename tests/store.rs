@@ -85,12 +85,15 @@ async fn expired_leases_are_taken_over_and_the_old_holder_is_fenced() {
     assert_eq!(first.job.status, Status::Preflight);
     // Still leased: nobody else gets it.
     assert!(s.claim(3_000, 5_000, 3).await.unwrap().is_none());
-    assert!(s.heartbeat(&first.lease, 9_000).await.unwrap());
+    assert!(s.heartbeat(&first.lease, 9_000, 40).await.unwrap());
+    assert!(s.heartbeat(&first.lease, 9_000, 20).await.unwrap());
+    let j = s.get_job("alice", &first.job.id).await.unwrap().unwrap();
+    assert_eq!(j.progress, 40, "progress never goes back");
     assert!(s.claim(8_000, 5_000, 3).await.unwrap().is_none());
     // The holder stalls past its lease: a second worker takes over.
     let second = s.claim(10_000, 5_000, 3).await.unwrap().unwrap();
     assert_eq!((second.lease.attempt, second.recovered), (2, true));
-    assert!(!s.heartbeat(&first.lease, 20_000).await.unwrap());
+    assert!(!s.heartbeat(&first.lease, 20_000, 50).await.unwrap());
     assert!(!s
         .advance(&first.lease, Status::InProgress, 50)
         .await

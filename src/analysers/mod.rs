@@ -5,6 +5,8 @@ pub mod pdf;
 pub mod pipeline;
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
@@ -24,6 +26,18 @@ pub struct Input {
     pub pdf_info: Option<PdfInfo>,
     pub models_dir: PathBuf,
     pub cancel: CancellationToken,
+    /// Share of the media analysed so far, 0..=100 (read by the worker's heartbeat).
+    pub progress: Arc<AtomicU8>,
+}
+
+impl Input {
+    /// Record that `done` of `total` (seconds, pages) is analysed.
+    pub fn report_progress(&self, done: f64, total: f64) {
+        if total > 0.0 {
+            let pct = (done / total * 100.0).clamp(0.0, 100.0) as u8;
+            self.progress.fetch_max(pct, Ordering::Relaxed);
+        }
+    }
 }
 
 /// One entry of `services`, with the section it produced when it completed.

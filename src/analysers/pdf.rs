@@ -46,6 +46,10 @@ fn analyse(input: &Input, cfg: &PdfConfig) -> Result<Section, AnalyseError> {
         if input.cancel.is_cancelled() {
             return Err(AnalyseError::Cancelled);
         }
+        input.report_progress(
+            f64::from(index),
+            f64::from(count.min(cfg.max_pages as PdfPageIndex)),
+        );
         let page = pages
             .get(index)
             .map_err(|e| AnalyseError::Failed(format!("page {}: {e:?}", index + 1)))?;

@@ -259,9 +259,11 @@ fn feed_decode(input: &Input, lanes: &mut [Lane]) -> Result<Option<Vec<Shot>>, A
         threads: 1,
     };
     let rotation = input.media.rotation.unwrap_or(0);
+    let duration = input.media.duration.unwrap_or(0.0);
     let mut sink = |event: Event| {
         match event {
             Event::Frame(f) => {
+                input.report_progress(f.time, duration);
                 let images: Vec<Arc<RgbImage>> = f.images.into_iter().map(Arc::new).collect();
                 for lane in lanes.iter_mut() {
                     let Some((every, side)) = lane.needs.frames else {
@@ -275,6 +277,7 @@ fn feed_decode(input: &Input, lanes: &mut [Lane]) -> Result<Option<Vec<Shot>>, A
                 }
             }
             Event::Audio(chunk) => {
+                input.report_progress(chunk.start, duration);
                 let chunk = Arc::new(chunk);
                 for lane in lanes.iter_mut() {
                     if lane.needs.audio == Some(chunk.channel) {

@@ -58,6 +58,7 @@ pub async fn run(
         pdf_info,
         models_dir: config.models_dir(),
         cancel: CancellationToken::new(),
+        progress: Default::default(),
     };
     let analysis = tokio::task::spawn_blocking(move || analysers::run_all(&input, &configs))
         .await?

@@ -158,8 +158,9 @@ pub trait Store: Send + Sync + 'static {
         lease_ms: i64,
         max_attempts: i64,
     ) -> StoreResult<Option<Claim>>;
-    /// Extend the lease; false when it is no longer ours (expired and taken, or cancelled).
-    async fn heartbeat(&self, lease: &Lease, until_ms: i64) -> StoreResult<bool>;
+    /// Extend the lease and raise the progress (0..100); false when the lease is no longer
+    /// ours (expired and taken, or cancelled).
+    async fn heartbeat(&self, lease: &Lease, until_ms: i64, progress: i64) -> StoreResult<bool>;
     async fn advance(&self, lease: &Lease, status: Status, progress: i64) -> StoreResult<bool>;
     /// Fix where the metadata file goes and stop cancels from here on. Returns the key to
     /// write (an earlier attempt's choice wins), or None when the lease is lost.

@@ -396,11 +396,13 @@ impl Store for SqliteStore {
         }))
     }
 
-    async fn heartbeat(&self, lease: &Lease, until_ms: i64) -> StoreResult<bool> {
+    async fn heartbeat(&self, lease: &Lease, until_ms: i64, progress: i64) -> StoreResult<bool> {
         let n = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE jobs SET lease_expires = ? WHERE id = ? AND attempt = ? AND status IN {LIVE}"
+            "UPDATE jobs SET lease_expires = ?, progress = MAX(progress, ?) \
+             WHERE id = ? AND attempt = ? AND status IN {LIVE}"
         )))
         .bind(until_ms)
+        .bind(progress)
         .bind(&lease.job_id)
         .bind(lease.attempt)
         .execute(&self.pool)

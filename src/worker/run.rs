@@ -1,5 +1,6 @@
 //! One attempt of one job, from claim to terminal status.
 
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -37,10 +38,16 @@ pub async fn run_job(ctx: &Arc<WorkerContext>, claim: Claim) {
             token.cancel();
         })
     };
-    let heartbeat = tokio::spawn(heartbeat(ctx.clone(), claim.lease.clone(), token.clone()));
+    let progress = Arc::new(AtomicU8::new(0));
+    let heartbeat = tokio::spawn(heartbeat(
+        ctx.clone(),
+        claim.lease.clone(),
+        token.clone(),
+        progress.clone(),
+    ));
     let started = std::time::Instant::now();
 
-    let end = run(ctx, &claim, &token).await;
+    let end = run(ctx, &claim, &token, progress).await;
 
     heartbeat.abort();
     stop_on_shutdown.abort();
@@ -128,16 +135,24 @@ async fn record(
     }
 }
 
-/// Keep the lease alive; cancel the run when it is no longer ours (cancelled by the user,
-/// or expired and taken by another worker) or cannot be renewed in time.
-async fn heartbeat(ctx: Arc<WorkerContext>, lease: Lease, token: CancellationToken) {
+/// Keep the lease alive and publish progress; cancel the run when the lease is no longer
+/// ours (cancelled by the user, or expired and taken by another worker) or cannot be renewed
+/// in time.
+async fn heartbeat(
+    ctx: Arc<WorkerContext>,
+    lease: Lease,
+    token: CancellationToken,
+    media_progress: Arc<AtomicU8>,
+) {
     let period = Duration::from_millis(ctx.config.worker.heartbeat_ms);
     let lease_ms = (ctx.config.worker.lease_secs * 1000) as i64;
     let mut last_ok = crate::time::now_ms();
     loop {
         tokio::time::sleep(period).await;
         let now = crate::time::now_ms();
-        match ctx.store.heartbeat(&lease, now + lease_ms).await {
+        // Preflight is the first 10 %, analysis the next 85 %, writing the results the rest.
+        let progress = 10 + i64::from(media_progress.load(Ordering::Relaxed)) * 85 / 100;
+        match ctx.store.heartbeat(&lease, now + lease_ms, progress).await {
             Ok(true) => last_ok = now,
             Ok(false) => {
                 token.cancel();
@@ -154,7 +169,12 @@ async fn heartbeat(ctx: Arc<WorkerContext>, lease: Lease, token: CancellationTok
     }
 }
 
-async fn run(ctx: &WorkerContext, claim: &Claim, cancel: &CancellationToken) -> RunEnd {
+async fn run(
+    ctx: &WorkerContext,
+    claim: &Claim,
+    cancel: &CancellationToken,
+    progress: Arc<AtomicU8>,
+) -> RunEnd {
     let job = &claim.job;
     let secrets: JobSecrets = match claim
         .secrets
@@ -197,6 +217,7 @@ async fn run(ctx: &WorkerContext, claim: &Claim, cancel: &CancellationToken) -> 
         pdf_info: prepared.pdf_info.clone(),
         models_dir: ctx.config.models_dir(),
         cancel: cancel.clone(),
+        progress,
     };
     let analysis =
         match tokio::task::spawn_blocking(move || analysers::run_all(&input, &configs)).await {
