@@ -22,6 +22,15 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# PostgreSQL server binaries for the tests' throwaway servers (Postgres store backend).
+if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  echo "setup: installing postgresql"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql >/dev/null
+fi
+
 if ! command -v aws >/dev/null 2>&1; then
   echo "setup: installing the AWS CLI (pip)"
   python3 -m pip install --quiet --user awscli 2>/dev/null || python3 -m pip install --quiet --break-system-packages awscli

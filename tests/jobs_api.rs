@@ -672,3 +672,50 @@ fn environment_overrides_configuration_and_typos_are_refused() {
     let err = String::from_utf8_lossy(&typo.stderr);
     assert!(err.contains("data_dirr"), "{err}");
 }
+
+#[tokio::test]
+async fn the_whole_service_runs_on_postgres() {
+    let pg = common::postgres::Postgres::start();
+    let s = start(&format!("[store]\nurl = \"{}\"", pg.url));
+    let alice = s.create_key("alice", false);
+    let bob = s.create_key("bob", false);
+    s.upload(&alice, "media", "report.pdf", &fixture("report.pdf"));
+    let _ = s.aws(&alice, &["s3", "mb", "s3://results"]);
+    let api = s.client();
+    let body = job_body("pg", "media", "report.pdf", "results");
+    let first = api
+        .call(
+            "POST",
+            "/jobs",
+            Some(&alice),
+            Some(&body),
+            &[("Idempotency-Key", "pg-1")],
+        )
+        .await;
+    let id = first.body["Job"]["Id"].as_str().unwrap().to_string();
+    let again = api
+        .call(
+            "POST",
+            "/jobs",
+            Some(&alice),
+            Some(&body),
+            &[("Idempotency-Key", "pg-1")],
+        )
+        .await;
+    assert_eq!(again.body["Job"]["Id"], id.as_str());
+    let job = api.wait_for(&alice, &id, &["completed", "failed"]).await;
+    assert_eq!(job["Status"], "completed", "{job}");
+    assert_eq!(job["Progress"], 100);
+    assert_eq!(api.get(&format!("/jobs/{id}"), &bob).await.status, 404);
+    let path = api.get(&format!("/jobs/{id}/metadata"), &alice).await.body["DestinationPath"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let doc = s.download_json(&alice, &path);
+    airscope::output::validate(&doc).unwrap();
+    assert_eq!(doc["message_payload"]["pdf"]["page_count"], 2);
+    let r = api.get("/jobs?name=PG&status=completed", &alice).await;
+    assert_eq!(r.body["TotalRecords"], 1);
+    let r = api.call("GET", "/readyz", None, None, &[]).await;
+    assert_eq!(r.status, 200);
+}

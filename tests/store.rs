@@ -1,19 +1,57 @@
 //! Store contract: claim order (priority, fairness, age), leases, attempt fencing and the
-//! write-once output reservation. Runs against a real SQLite file.
+//! write-once output reservation. Every test runs against a real SQLite file and against a
+//! real PostgreSQL server started for it.
+
+mod common;
 
 use std::sync::Arc;
 
 use airscope::jobs::model::{Destination, Source, Status};
 use airscope::store::{self, Finish, NewJob, Store};
 
-async fn open() -> (tempfile::TempDir, Arc<dyn Store>) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+/// Keeps the backing database alive for the test.
+#[allow(dead_code)]
+enum Backing {
+    Sqlite(tempfile::TempDir),
+    Postgres(common::postgres::Postgres),
+}
+
+async fn open(backend: &str) -> (Backing, Arc<dyn Store>) {
+    let (backing, url) = if backend == "sqlite" {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        (Backing::Sqlite(dir), url)
+    } else {
+        let pg = common::postgres::Postgres::start();
+        let url = pg.url.clone();
+        (Backing::Postgres(pg), url)
+    };
     let s = store::open(&url, store::DEFAULT_BUSY_TIMEOUT)
         .await
         .unwrap();
-    (dir, s)
+    (backing, s)
 }
+
+/// One `#[tokio::test]` per backend for each contract test.
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test] async fn $name() { super::$name("sqlite").await })*
+        }
+        mod postgres_backend {
+            $(#[tokio::test] async fn $name() { super::$name("postgres").await })*
+        }
+    };
+}
+
+on_both!(
+    urgent_first_then_round_robin_between_users_then_oldest,
+    expired_leases_are_taken_over_and_the_old_holder_is_fenced,
+    a_retry_reuses_the_output_key_of_an_earlier_attempt,
+    jobs_that_keep_losing_their_lease_fail,
+    retry_later_waits_for_not_before,
+    idempotency_keys_return_the_first_job,
+);
 
 fn job(user: &str, name: &str, priority: i64, created_ms: i64) -> NewJob {
     NewJob {
@@ -51,9 +89,8 @@ async fn claim_names(s: &Arc<dyn Store>, n: usize) -> Vec<String> {
     out
 }
 
-#[tokio::test]
-async fn urgent_first_then_round_robin_between_users_then_oldest() {
-    let (_d, s) = open().await;
+async fn urgent_first_then_round_robin_between_users_then_oldest(backend: &str) {
+    let (_d, s) = open(backend).await;
     // Alice queues a batch first; Bob's jobs come later; one urgent job comes last.
     for i in 0..4 {
         s.insert_job(job("alice", &format!("a{i}"), 5, 100 + i), None)
@@ -76,9 +113,8 @@ async fn urgent_first_then_round_robin_between_users_then_oldest() {
     assert!(s.claim(1_000_000, 30_000, 3).await.unwrap().is_none());
 }
 
-#[tokio::test]
-async fn expired_leases_are_taken_over_and_the_old_holder_is_fenced() {
-    let (_d, s) = open().await;
+async fn expired_leases_are_taken_over_and_the_old_holder_is_fenced(backend: &str) {
+    let (_d, s) = open(backend).await;
     s.insert_job(job("alice", "j", 5, 1), None).await.unwrap();
     let first = s.claim(1_000, 5_000, 3).await.unwrap().unwrap();
     assert_eq!((first.lease.attempt, first.recovered), (1, false));
@@ -122,9 +158,8 @@ async fn expired_leases_are_taken_over_and_the_old_holder_is_fenced() {
     );
 }
 
-#[tokio::test]
-async fn a_retry_reuses_the_output_key_of_an_earlier_attempt() {
-    let (_d, s) = open().await;
+async fn a_retry_reuses_the_output_key_of_an_earlier_attempt(backend: &str) {
+    let (_d, s) = open(backend).await;
     s.insert_job(job("alice", "j", 5, 1), None).await.unwrap();
     let first = s.claim(1_000, 5_000, 3).await.unwrap().unwrap();
     assert_eq!(
@@ -151,9 +186,8 @@ async fn a_retry_reuses_the_output_key_of_an_earlier_attempt() {
     ));
 }
 
-#[tokio::test]
-async fn jobs_that_keep_losing_their_lease_fail() {
-    let (_d, s) = open().await;
+async fn jobs_that_keep_losing_their_lease_fail(backend: &str) {
+    let (_d, s) = open(backend).await;
     s.insert_job(job("alice", "j", 5, 1), None).await.unwrap();
     let mut now = 1_000;
     for attempt in 1..=2 {
@@ -187,13 +221,38 @@ async fn jobs_that_keep_losing_their_lease_fail() {
         .contains("interrupted 2 times"));
 }
 
-#[tokio::test]
-async fn retry_later_waits_for_not_before() {
-    let (_d, s) = open().await;
+async fn retry_later_waits_for_not_before(backend: &str) {
+    let (_d, s) = open(backend).await;
     s.insert_job(job("alice", "j", 5, 1), None).await.unwrap();
     let c = s.claim(1_000, 5_000, 3).await.unwrap().unwrap();
     assert!(s.retry_later(&c.lease, 4_000).await.unwrap());
     assert!(s.claim(2_000, 5_000, 3).await.unwrap().is_none());
     let again = s.claim(4_000, 5_000, 3).await.unwrap().unwrap();
     assert_eq!((again.lease.attempt, again.recovered), (2, false));
+}
+
+async fn idempotency_keys_return_the_first_job(backend: &str) {
+    let (_d, s) = open(backend).await;
+    let key = || {
+        Some(store::Idempotency {
+            key: "k".into(),
+            body_hash: "h1".into(),
+        })
+    };
+    let first = match s.insert_job(job("alice", "a", 5, 1), key()).await.unwrap() {
+        store::Inserted::Created(j) => j,
+        other => panic!("{other:?}"),
+    };
+    match s.insert_job(job("alice", "b", 5, 2), key()).await.unwrap() {
+        store::Inserted::Existing(j) => assert_eq!(j.id, first.id),
+        other => panic!("{other:?}"),
+    }
+    let other_body = Some(store::Idempotency {
+        key: "k".into(),
+        body_hash: "h2".into(),
+    });
+    assert!(matches!(
+        s.insert_job(job("alice", "c", 5, 3), other_body).await,
+        Err(store::StoreError::IdempotencyMismatch)
+    ));
 }

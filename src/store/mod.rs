@@ -1,6 +1,8 @@
 //! The store: jobs, leases, idempotency keys and storage keys behind one trait, so that the
 //! SQLite backend (one machine) and a Postgres backend (fleets) are interchangeable.
 
+mod postgres;
+mod rows;
 mod sqlite;
 
 use std::sync::Arc;
@@ -9,6 +11,7 @@ use async_trait::async_trait;
 
 use crate::jobs::model::{Destination, JobRecord, Source, Status};
 
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -20,7 +23,7 @@ pub enum StoreError {
     Internal(String),
     #[error("idempotency key reused with a different request")]
     IdempotencyMismatch,
-    #[error("unsupported store URL `{0}` (expected sqlite://PATH)")]
+    #[error("unsupported store URL `{0}` (expected sqlite://PATH or postgres://...)")]
     BadUrl(String),
 }
 
@@ -197,6 +200,8 @@ pub const DEFAULT_BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_
 pub async fn open(url: &str, busy_timeout: std::time::Duration) -> StoreResult<Arc<dyn Store>> {
     if let Some(path) = url.strip_prefix("sqlite://") {
         Ok(Arc::new(SqliteStore::open(path, busy_timeout).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PostgresStore::open(url, busy_timeout).await?))
     } else {
         Err(StoreError::BadUrl(url.to_string()))
     }

@@ -7,20 +7,16 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{QueryBuilder, Row, Sqlite};
 
+use super::rows::{job_from_row, key_from_row, like_pattern, to_json, JOB_COLUMNS};
 use super::*;
 
 pub struct SqliteStore {
     pool: SqlitePool,
 }
-
-const JOB_COLUMNS: &str = "id, user_id, name, batch, priority, status, services, source, \
-    destination, notification_url, created, started, completed, attempt, progress, error, \
-    error_count, output_path";
 
 const LIVE: &str = "('preflight', 'in_progress')";
 
@@ -38,50 +34,6 @@ fn map_err(e: sqlx::Error) -> StoreError {
         }
         _ => StoreError::Internal(e.to_string()),
     }
-}
-
-fn json_col<T: serde::de::DeserializeOwned>(row: &SqliteRow, col: &str) -> StoreResult<T> {
-    let text: String = row.try_get(col).map_err(map_err)?;
-    serde_json::from_str(&text).map_err(|e| StoreError::Internal(format!("column {col}: {e}")))
-}
-
-fn job_from_row(row: &SqliteRow) -> StoreResult<JobRecord> {
-    let status: String = row.try_get("status").map_err(map_err)?;
-    Ok(JobRecord {
-        id: row.try_get("id").map_err(map_err)?,
-        user_id: row.try_get("user_id").map_err(map_err)?,
-        name: row.try_get("name").map_err(map_err)?,
-        batch: row.try_get("batch").map_err(map_err)?,
-        priority: row.try_get("priority").map_err(map_err)?,
-        status: Status::parse(&status)
-            .ok_or_else(|| StoreError::Internal(format!("unknown status {status}")))?,
-        services: json_col(row, "services")?,
-        source: json_col(row, "source")?,
-        destination: json_col(row, "destination")?,
-        notification_url: row.try_get("notification_url").map_err(map_err)?,
-        created_ms: row.try_get("created").map_err(map_err)?,
-        started_ms: row.try_get("started").map_err(map_err)?,
-        completed_ms: row.try_get("completed").map_err(map_err)?,
-        attempt: row.try_get("attempt").map_err(map_err)?,
-        progress: row.try_get("progress").map_err(map_err)?,
-        error: row.try_get("error").map_err(map_err)?,
-        error_count: row.try_get("error_count").map_err(map_err)?,
-        output_path: row.try_get("output_path").map_err(map_err)?,
-    })
-}
-
-fn key_from_row(row: &SqliteRow) -> StoreResult<KeyRecord> {
-    Ok(KeyRecord {
-        access_key: row.try_get("access_key").map_err(map_err)?,
-        user_id: row.try_get("user_id").map_err(map_err)?,
-        secret_sealed: row.try_get("secret_sealed").map_err(map_err)?,
-        view_only: row.try_get::<i64, _>("view_only").map_err(map_err)? != 0,
-        created_ms: row.try_get("created").map_err(map_err)?,
-    })
-}
-
-fn to_json(v: &impl serde::Serialize) -> String {
-    serde_json::to_string(v).expect("plain data serialises")
 }
 
 impl SqliteStore {
@@ -231,15 +183,8 @@ impl Store for SqliteStore {
                 b.push(" AND batch = ").push_bind(batch);
             }
             if let Some(name) = &q.name {
-                let pattern = format!(
-                    "%{}%",
-                    name.to_lowercase()
-                        .replace('\\', "\\\\")
-                        .replace('%', "\\%")
-                        .replace('_', "\\_")
-                );
                 b.push(" AND lower(name) LIKE ")
-                    .push_bind(pattern)
+                    .push_bind(like_pattern(name))
                     .push(" ESCAPE '\\'");
             }
             if let Some(t) = q.created_after_ms {

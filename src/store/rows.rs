@@ -1,0 +1,97 @@
+//! Rows to records, shared by the backends (both return the same columns).
+
+use sqlx::{ColumnIndex, Decode, Row, Type};
+
+use super::{KeyRecord, StoreError, StoreResult};
+use crate::jobs::model::{JobRecord, Status};
+
+/// Columns every job query selects, in the order `job_from_row` reads them.
+pub const JOB_COLUMNS: &str = "id, user_id, name, batch, priority, status, services, source, \
+    destination, notification_url, created, started, completed, attempt, progress, error, \
+    error_count, output_path";
+
+fn col<'r, R, T>(row: &'r R, name: &'static str) -> StoreResult<T>
+where
+    R: Row,
+    &'static str: ColumnIndex<R>,
+    T: Decode<'r, R::Database> + Type<R::Database>,
+{
+    row.try_get(name)
+        .map_err(|e| StoreError::Internal(format!("column {name}: {e}")))
+}
+
+fn json_col<'r, R, T>(row: &'r R, name: &'static str) -> StoreResult<T>
+where
+    R: Row,
+    &'static str: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    T: serde::de::DeserializeOwned,
+{
+    let text: String = col(row, name)?;
+    serde_json::from_str(&text).map_err(|e| StoreError::Internal(format!("column {name}: {e}")))
+}
+
+pub fn job_from_row<'r, R>(row: &'r R) -> StoreResult<JobRecord>
+where
+    R: Row,
+    &'static str: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let status: String = col(row, "status")?;
+    Ok(JobRecord {
+        id: col(row, "id")?,
+        user_id: col(row, "user_id")?,
+        name: col(row, "name")?,
+        batch: col(row, "batch")?,
+        priority: col(row, "priority")?,
+        status: Status::parse(&status)
+            .ok_or_else(|| StoreError::Internal(format!("unknown status {status}")))?,
+        services: json_col(row, "services")?,
+        source: json_col(row, "source")?,
+        destination: json_col(row, "destination")?,
+        notification_url: col(row, "notification_url")?,
+        created_ms: col(row, "created")?,
+        started_ms: col(row, "started")?,
+        completed_ms: col(row, "completed")?,
+        attempt: col(row, "attempt")?,
+        progress: col(row, "progress")?,
+        error: col(row, "error")?,
+        error_count: col(row, "error_count")?,
+        output_path: col(row, "output_path")?,
+    })
+}
+
+pub fn key_from_row<'r, R>(row: &'r R) -> StoreResult<KeyRecord>
+where
+    R: Row,
+    &'static str: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    Vec<u8>: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+{
+    Ok(KeyRecord {
+        access_key: col(row, "access_key")?,
+        user_id: col(row, "user_id")?,
+        secret_sealed: col(row, "secret_sealed")?,
+        view_only: col::<R, i64>(row, "view_only")? != 0,
+        created_ms: col(row, "created")?,
+    })
+}
+
+pub fn to_json(v: &impl serde::Serialize) -> String {
+    serde_json::to_string(v).expect("plain data serialises")
+}
+
+/// `%text%` for LIKE, with the pattern characters escaped (escape character `\`).
+pub fn like_pattern(name: &str) -> String {
+    format!(
+        "%{}%",
+        name.to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    )
+}
