@@ -51,6 +51,9 @@ pub struct StorageConfig {
     pub embedded: bool,
     /// Address of the embedded S3 server.
     pub listen: String,
+    /// URL through which workers reach the default storage. Unset: the embedded server at
+    /// `listen`. Worker-only machines set it to the serving machine's storage address.
+    pub endpoint: Option<String>,
     /// Region reported by the embedded storage.
     pub region: String,
     /// Let jobs name storage endpoints on loopback, private or link-local addresses. Off by
@@ -148,6 +151,7 @@ impl Default for StorageConfig {
         StorageConfig {
             embedded: true,
             listen: "127.0.0.1:8781".into(),
+            endpoint: None,
             region: "us-east-1".into(),
             allow_private_endpoints: false,
             request_timeout_secs: 30,
@@ -213,8 +217,11 @@ impl Config {
             .unwrap_or_else(|| self.data_dir.join("models"))
     }
 
-    /// The URL through which workers reach the embedded storage.
-    pub fn embedded_endpoint(&self) -> String {
-        format!("http://{}", self.storage.listen)
+    /// The URL through which workers reach the default storage.
+    pub fn default_storage_endpoint(&self) -> String {
+        self.storage
+            .endpoint
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.storage.listen))
     }
 }

@@ -719,3 +719,55 @@ async fn the_whole_service_runs_on_postgres() {
     let r = api.call("GET", "/readyz", None, None, &[]).await;
     assert_eq!(r.status, 200);
 }
+
+/// Kills a spawned process when the test ends.
+struct Reap(std::process::Child);
+
+impl Drop for Reap {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn a_separate_worker_process_is_woken_by_postgres_and_runs_the_job() {
+    let pg = common::postgres::Postgres::start();
+    // An API-only node (no workers) with the embedded storage...
+    let s = start(&format!(
+        "[store]\nurl = \"{}\"\n[worker]\nconcurrency = 0",
+        pg.url
+    ));
+    // ...and a worker-only process that polls only every 10 minutes: a job that completes
+    // sooner was announced by LISTEN/NOTIFY.
+    let worker = std::process::Command::new(BIN)
+        .args(["--config", s.config.to_str().unwrap(), "worker"])
+        .env("AIRSCOPE_WORKER__CONCURRENCY", "1")
+        .env("AIRSCOPE_WORKER__POLL_INTERVAL_MS", "600000")
+        .env("AIRSCOPE_STORAGE__ENDPOINT", &s.s3)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut worker = Reap(worker);
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(worker.0.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert!(line.starts_with("worker: 1 job slots"), "{line}");
+    let alice = s.create_key("alice", false);
+    s.upload(&alice, "media", "report.pdf", &fixture("report.pdf"));
+    let _ = s.aws(&alice, &["s3", "mb", "s3://results"]);
+    let api = s.client();
+    let id = api
+        .submit(
+            &alice,
+            &job_body("remote", "media", "report.pdf", "results"),
+        )
+        .await;
+    let job = api.wait_for(&alice, &id, &["completed", "failed"]).await;
+    assert_eq!(job["Status"], "completed", "{job}");
+    assert_eq!(s.list_objects(&alice, "results").len(), 1);
+}

@@ -37,6 +37,9 @@ enum Command {
         #[arg(long)]
         no_workers: bool,
     },
+    /// Run workers only (no API, no embedded storage), joining the configured store and
+    /// default storage (`storage.endpoint`).
+    Worker,
     /// Analyse one local file without a server and write its metadata JSON.
     Analyze {
         file: PathBuf,
@@ -98,6 +101,7 @@ pub fn main() -> ExitCode {
     let result = rt.block_on(async move {
         match cli.command {
             Command::Serve { no_workers } => serve::run(config, no_workers).await,
+            Command::Worker => serve::run_workers(config).await,
             Command::Analyze {
                 file,
                 services,

@@ -53,13 +53,14 @@ pub async fn run(mut config: Config, no_workers: bool) -> anyhow::Result<()> {
     let workers = if no_workers || config.worker.concurrency == 0 {
         Vec::new()
     } else {
-        worker::spawn_pool(Arc::new(WorkerContext {
+        start_workers(WorkerContext {
             store: store.clone(),
             master: master.clone(),
             config: config.clone(),
             signals: signals.clone(),
             shutdown: shutdown.clone(),
-        }))
+        })
+        .await?
     };
 
     let state = Arc::new(AppState {
@@ -92,14 +93,51 @@ pub async fn run(mut config: Config, no_workers: bool) -> anyhow::Result<()> {
         })
         .await?;
     shutdown.cancel();
-    let all = futures::future::join_all(workers.into_iter().chain(tasks));
+    join_for_a_while(workers.into_iter().chain(tasks).collect()).await;
+    Ok(())
+}
+
+/// `airscope worker`: workers only, on the configured store and default storage.
+pub async fn run_workers(config: Config) -> anyhow::Result<()> {
+    if config.worker.concurrency == 0 {
+        anyhow::bail!("worker.concurrency is 0: this process would do nothing");
+    }
+    let (store, master, _) = super::open_keys(&config).await?;
+    let shutdown = CancellationToken::new();
+    let workers = start_workers(WorkerContext {
+        store,
+        master,
+        config: Arc::new(config),
+        signals: Arc::new(JobSignals::default()),
+        shutdown: shutdown.clone(),
+    })
+    .await?;
+    println!("worker: {} job slots", workers.len() - 1);
+    wait_for_signal().await;
+    tracing::info!("stopping: handing running jobs back");
+    shutdown.cancel();
+    join_for_a_while(workers).await;
+    Ok(())
+}
+
+/// The worker pool, woken by submissions made in this process and, where the store can tell,
+/// in any other.
+async fn start_workers(ctx: WorkerContext) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+    ctx.store
+        .watch_submissions(ctx.signals.work_available.clone())
+        .await?;
+    Ok(worker::spawn_pool(Arc::new(ctx)))
+}
+
+/// Let running jobs hand themselves back, but do not hang the exit on a stuck task.
+async fn join_for_a_while(tasks: Vec<tokio::task::JoinHandle<()>>) {
+    let all = futures::future::join_all(tasks);
     if tokio::time::timeout(Duration::from_secs(20), all)
         .await
         .is_err()
     {
         tracing::warn!("some tasks did not stop in time");
     }
-    Ok(())
 }
 
 async fn wait_for_signal() {

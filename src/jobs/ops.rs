@@ -60,7 +60,8 @@ impl From<StoreError> for JobsError {
 /// the cancel handle of every job running here.
 #[derive(Default)]
 pub struct JobSignals {
-    pub work_available: Notify,
+    /// Shared with the store, which also wakes it for jobs submitted elsewhere.
+    pub work_available: Arc<Notify>,
     pub running: DashMap<String, CancellationToken>,
 }
 

@@ -147,6 +147,12 @@ pub struct KeyRecord {
 pub trait Store: Send + Sync + 'static {
     async fn ping(&self) -> StoreResult<()>;
 
+    /// Wake `notify` whenever a job is submitted through another process. The default does
+    /// nothing: workers then find such jobs by polling.
+    async fn watch_submissions(&self, _notify: Arc<tokio::sync::Notify>) -> StoreResult<()> {
+        Ok(())
+    }
+
     async fn insert_job(&self, job: NewJob, idem: Option<Idempotency>) -> StoreResult<Inserted>;
     async fn get_job(&self, user_id: &str, id: &str) -> StoreResult<Option<JobRecord>>;
     async fn list_jobs(&self, user_id: &str, q: &ListQuery) -> StoreResult<(Vec<JobRecord>, i64)>;

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 
 use super::rows::{job_from_row, key_from_row, like_pattern, to_json, JOB_COLUMNS};
@@ -16,6 +16,9 @@ pub struct PostgresStore {
 }
 
 const LIVE: &str = "('preflight', 'in_progress')";
+
+/// LISTEN/NOTIFY channel announcing submissions.
+const CHANNEL: &str = "airscope_jobs";
 
 /// Set with every terminal status: queue the job's webhook, if it has one.
 const NOTIFY_ON_END: &str = "notify_state = CASE WHEN notification_url IS NULL THEN NULL \
@@ -139,6 +142,11 @@ impl PostgresStore {
             .await
             .map_err(Some)?
             .ok_or_else(|| Some(StoreError::Internal("inserted job not found".into())))?;
+        // Delivered at commit to every listening worker.
+        sqlx::query(sqlx::AssertSqlSafe(format!("NOTIFY {CHANNEL}")))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| Some(map_err(e)))?;
         tx.commit().await.map_err(|e| Some(map_err(e)))?;
         Ok(Inserted::Created(created))
     }
@@ -178,6 +186,27 @@ enum Bind<'a> {
 
 #[async_trait]
 impl Store for PostgresStore {
+    async fn watch_submissions(&self, notify: Arc<tokio::sync::Notify>) -> StoreResult<()> {
+        let pool = self.pool.clone();
+        tokio::spawn(async move {
+            // Reconnects after a lost connection; polling covers the gap.
+            loop {
+                match PgListener::connect_with(&pool).await {
+                    Ok(mut listener) => {
+                        if listener.listen(CHANNEL).await.is_ok() {
+                            while listener.recv().await.is_ok() {
+                                notify.notify_waiters();
+                            }
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "cannot listen for submissions"),
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        });
+        Ok(())
+    }
+
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)

@@ -72,7 +72,7 @@ pub fn locate_source(
     let (endpoint, user_endpoint) = match (&src.endpoint, provider_endpoint) {
         (Some(e), _) => (e.clone(), true),
         (None, Some(e)) => (e, true),
-        (None, None) => (config.embedded_endpoint(), false),
+        (None, None) => (config.default_storage_endpoint(), false),
     };
     Ok(BucketLocation {
         endpoint,

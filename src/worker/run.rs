@@ -272,7 +272,7 @@ async fn write_output(
         return RunEnd::Failed("internal error: the metadata file did not pass its schema".into());
     }
     let destination = BucketLocation {
-        endpoint: ctx.config.embedded_endpoint(),
+        endpoint: ctx.config.default_storage_endpoint(),
         region: job.destination.region.clone(),
         bucket: job.destination.bucket.clone(),
         access_key: secrets.access_key.clone(),
