@@ -707,12 +707,7 @@ async fn the_whole_service_runs_on_postgres() {
     assert_eq!(job["Status"], "completed", "{job}");
     assert_eq!(job["Progress"], 100);
     assert_eq!(api.get(&format!("/jobs/{id}"), &bob).await.status, 404);
-    let path = api.get(&format!("/jobs/{id}/metadata"), &alice).await.body["DestinationPath"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let doc = s.download_json(&alice, &path);
-    airscope::output::validate(&doc).unwrap();
+    let doc = s.metadata(&alice, &id).await;
     assert_eq!(doc["message_payload"]["pdf"]["page_count"], 2);
     let r = api.get("/jobs?name=PG&status=completed", &alice).await;
     assert_eq!(r.body["TotalRecords"], 1);

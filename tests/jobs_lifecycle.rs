@@ -195,12 +195,7 @@ async fn kill_9_mid_job_then_restart_completes_exactly_once() {
     assert_eq!(job["Status"], "completed", "{job}");
     let objects = s.list_objects(&alice, "results");
     assert_eq!(objects.len(), 1, "{objects:?}");
-    let path = api.get(&format!("/jobs/{id}/metadata"), &alice).await.body["DestinationPath"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let doc = s.download_json(&alice, &path);
-    airscope::output::validate(&doc).unwrap();
+    let doc = s.metadata(&alice, &id).await;
     assert_eq!(doc["message_payload"]["pdf"]["page_count"], 20000);
     assert_eq!(
         doc["message_payload"]["pdf"]["pages"][19999]["text"],
@@ -227,11 +222,7 @@ async fn secrets_never_leak() {
     let job = api.wait_for(&alice, &id, &["completed", "failed"]).await;
     assert_eq!(job["Status"], "completed", "{job}");
     let listed = api.get("/jobs", &alice).await.text;
-    let path = api.get(&format!("/jobs/{id}/metadata"), &alice).await.body["DestinationPath"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let file = s.download_json(&alice, &path).to_string();
+    let file = s.metadata(&alice, &id).await.to_string();
     let logs = s.logs();
     for secret in [&source_keys.secret, &alice.secret] {
         for (what, text) in [

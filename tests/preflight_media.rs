@@ -17,13 +17,7 @@ async fn run(s: &Server, keys: &Keys, key: &str, file: &Path) -> Value {
         .await;
     let job = api.wait_for(keys, &id, &["completed", "failed"]).await;
     assert_eq!(job["Status"], "completed", "{key}: {job}");
-    let path = api.get(&format!("/jobs/{id}/metadata"), keys).await.body["DestinationPath"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let doc = s.download_json(keys, &path);
-    airscope::output::validate(&doc).unwrap();
-    doc
+    s.metadata(keys, &id).await
 }
 
 #[tokio::test]

@@ -274,6 +274,20 @@ impl Server {
         serde_json::from_str(&text).unwrap()
     }
 
+    /// The metadata file of a completed job, fetched from where the API says it is and checked
+    /// against the shipped schema.
+    pub async fn metadata(&self, keys: &Keys, id: &str) -> Value {
+        let r = self
+            .client()
+            .get(&format!("/jobs/{id}/metadata"), keys)
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let path = r.body["DestinationPath"].as_str().unwrap();
+        let doc = self.download_json(keys, path);
+        airscope::output::validate(&doc).unwrap();
+        doc
+    }
+
     pub fn client(&self) -> Api {
         Api {
             base: self.api.clone(),
