@@ -176,171 +176,78 @@ async fn submission_rules_name_the_field() {
     let alice = s.create_key("alice", false);
     let api = s.client();
     let base = job_body("x", "media", "a.pdf", "results");
+    // The base body with the field at `path` ("A.B") set to `v`, or removed when `v` is null.
+    let patched = |path: &str, v: Value| {
+        let mut b = base.clone();
+        let (parent, last) = match path.rsplit_once('.') {
+            Some((p, l)) => (p.split('.').fold(&mut b, |o, k| &mut o[k]), l),
+            None => (&mut b, path),
+        };
+        if v.is_null() {
+            parent.as_object_mut().unwrap().remove(last);
+        } else {
+            parent[last] = v;
+        }
+        b
+    };
+    let invalid = "VALIDATION_ERROR";
     let cases: Vec<(Value, &str, &str)> = vec![
-        (json!({}), "VALIDATION_ERROR", "Name"),
+        (json!({}), invalid, "Name"),
+        (patched("Name", json!("")), invalid, "Name"),
+        (patched("Name", json!("x".repeat(257))), invalid, "Name"),
+        (patched("Priority", json!(0)), invalid, "Priority"),
+        (patched("Priority", json!(11)), invalid, "Priority"),
+        (patched("Batch", json!("b".repeat(257))), invalid, "Batch"),
+        (patched("Services", Value::Null), invalid, "Services"),
+        (patched("Services", json!({})), invalid, "Services"),
         (
-            {
-                let mut b = base.clone();
-                b["Name"] = json!("");
-                b
-            },
-            "VALIDATION_ERROR",
-            "Name",
-        ),
-        (
-            {
-                let mut b = base.clone();
-                b["Name"] = json!("x".repeat(257));
-                b
-            },
-            "VALIDATION_ERROR",
-            "Name",
-        ),
-        (
-            {
-                let mut b = base.clone();
-                b["Priority"] = json!(0);
-                b
-            },
-            "VALIDATION_ERROR",
-            "Priority",
-        ),
-        (
-            {
-                let mut b = base.clone();
-                b["Priority"] = json!(11);
-                b
-            },
-            "VALIDATION_ERROR",
-            "Priority",
-        ),
-        (
-            {
-                let mut b = base.clone();
-                b["Batch"] = json!("b".repeat(257));
-                b
-            },
-            "VALIDATION_ERROR",
-            "Batch",
-        ),
-        (
-            {
-                let mut b = base.clone();
-                b.as_object_mut().unwrap().remove("Services");
-                b
-            },
-            "VALIDATION_ERROR",
-            "Services",
-        ),
-        (
-            {
-                let mut b = base.clone();
-                b["Services"] = json!({});
-                b
-            },
-            "VALIDATION_ERROR",
-            "Services",
-        ),
-        (
-            {
-                let mut b = base.clone();
-                b["Services"] = json!({"teleport": ""});
-                b
-            },
+            patched("Services", json!({"teleport": ""})),
             "UNSUPPORTED_SERVICE",
             "teleport",
         ),
         (
-            {
-                let mut b = base.clone();
-                b["Services"] = json!({"pdf": {"config": {"pages": 1}}});
-                b
-            },
-            "VALIDATION_ERROR",
+            patched("Services", json!({"pdf": {"config": {"pages": 1}}})),
+            invalid,
             "pages",
         ),
         (
-            {
-                let mut b = base.clone();
-                b["Services"] = json!({"pdf": {"config": {"max_pages": 0}}});
-                b
-            },
-            "VALIDATION_ERROR",
+            patched("Services", json!({"pdf": {"config": {"max_pages": 0}}})),
+            invalid,
             "max_pages",
         ),
         (
-            {
-                let mut b = base.clone();
-                b["Services"] = json!({"pdf": {"config": {"ocr": "maybe"}}});
-                b
-            },
-            "VALIDATION_ERROR",
+            patched("Services", json!({"pdf": {"config": {"ocr": "maybe"}}})),
+            invalid,
             "ocr",
         ),
         (
-            {
-                let mut b = base.clone();
-                b["Source"] = json!({"Bucket": "media"});
-                b
-            },
-            "VALIDATION_ERROR",
+            patched("Source", json!({"Bucket": "media"})),
+            invalid,
             "Source.ObjectKey",
         ),
         (
-            {
-                let mut b = base.clone();
-                b["Source"]["Bucket"] = json!("No_Such");
-                b
-            },
-            "VALIDATION_ERROR",
+            patched("Source.Bucket", json!("No_Such")),
+            invalid,
             "Source.Bucket",
         ),
         (
-            {
-                let mut b = base.clone();
-                b["Source"]["AccessKey"] = json!("AK");
-                b
-            },
-            "VALIDATION_ERROR",
+            patched("Source.AccessKey", json!("AK")),
+            invalid,
             "SecretKey",
         ),
+        (patched("Source.Colour", json!("red")), invalid, "Colour"),
         (
-            {
-                let mut b = base.clone();
-                b["Source"]["Colour"] = json!("red");
-                b
-            },
-            "VALIDATION_ERROR",
-            "Colour",
-        ),
-        (
-            {
-                let mut b = base.clone();
-                b["Destination"] = json!({"Bucket": "results"});
-                b
-            },
-            "VALIDATION_ERROR",
+            patched("Destination", json!({"Bucket": "results"})),
+            invalid,
             "Destination.Region",
         ),
         (
-            {
-                let mut b = base.clone();
-                b["Destination"]["Prefix"] = json!("/abs");
-                b
-            },
-            "VALIDATION_ERROR",
+            patched("Destination.Prefix", json!("/abs")),
+            invalid,
             "Prefix",
         ),
-        (
-            {
-                let mut b = base.clone();
-                b["Extra"] = json!(1);
-                b
-            },
-            "VALIDATION_ERROR",
-            "Extra",
-        ),
-        (json!("not an object"), "VALIDATION_ERROR", "body"),
+        (patched("Extra", json!(1)), invalid, "Extra"),
+        (json!("not an object"), invalid, "body"),
     ];
     for (body, code, field) in cases {
         let r = api.post("/jobs", &alice, &body).await;
