@@ -2,7 +2,7 @@
 
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
-use super::{KeyRecord, StoreError, StoreResult};
+use super::{CancelOutcome, DueWebhook, KeyRecord, StoreError, StoreResult, WebhookOutcome};
 use crate::jobs::model::{JobRecord, Status};
 
 /// Columns every job query selects, in the order `job_from_row` reads them.
@@ -94,4 +94,56 @@ pub fn like_pattern(name: &str) -> String {
             .replace('%', "\\%")
             .replace('_', "\\_")
     )
+}
+
+/// What a cancel did, from the job as it now is and whether the update took.
+pub fn cancel_outcome(job: Option<JobRecord>, user_id: &str, updated: u64) -> CancelOutcome {
+    match job {
+        Some(j) if j.user_id == user_id && updated == 1 => CancelOutcome::Cancelled(j),
+        Some(j) if j.user_id == user_id => CancelOutcome::InvalidState(j),
+        _ => CancelOutcome::NotFound,
+    }
+}
+
+/// `notify_state` and `notify_next_at` for a delivery outcome.
+pub fn webhook_state(outcome: WebhookOutcome) -> (&'static str, Option<i64>) {
+    match outcome {
+        WebhookOutcome::Delivered => ("delivered", None),
+        WebhookOutcome::RetryAt(t) => ("pending", Some(t)),
+        WebhookOutcome::GaveUp => ("failed", None),
+    }
+}
+
+/// Rows of `SELECT status, COUNT(*) AS n ... GROUP BY status`.
+pub fn status_counts<'r, R>(rows: &'r [R]) -> Vec<(Status, i64)>
+where
+    R: Row,
+    &'static str: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+{
+    rows.iter()
+        .filter_map(|r| {
+            let s: String = r.try_get("status").ok()?;
+            Some((Status::parse(&s)?, r.try_get("n").ok()?))
+        })
+        .collect()
+}
+
+/// A due webhook: the job columns plus `notify_secret` and `notify_attempts`.
+pub fn due_webhook<'r, R>(row: &'r R) -> StoreResult<DueWebhook>
+where
+    R: Row,
+    &'static str: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
+    Option<Vec<u8>>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    Ok(DueWebhook {
+        job: job_from_row(row)?,
+        secret: col(row, "notify_secret")?,
+        attempts: col(row, "notify_attempts")?,
+    })
 }

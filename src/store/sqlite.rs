@@ -11,7 +11,10 @@ use sqlx::sqlite::{
 };
 use sqlx::{QueryBuilder, Row, Sqlite};
 
-use super::rows::{job_from_row, key_from_row, like_pattern, to_json, JOB_COLUMNS};
+use super::rows::{
+    cancel_outcome, due_webhook, job_from_row, key_from_row, like_pattern, status_counts, to_json,
+    webhook_state, JOB_COLUMNS,
+};
 use super::*;
 
 pub struct SqliteStore {
@@ -243,11 +246,7 @@ impl Store for SqliteStore {
         .rows_affected();
         let job = Self::job_by_id(&mut tx, id).await?;
         tx.commit().await.map_err(map_err)?;
-        Ok(match job {
-            Some(j) if j.user_id == user_id && done == 1 => CancelOutcome::Cancelled(j),
-            Some(j) if j.user_id == user_id => CancelOutcome::InvalidState(j),
-            _ => CancelOutcome::NotFound,
-        })
+        Ok(cancel_outcome(job, user_id, done))
     }
 
     async fn count_by_status(&self) -> StoreResult<Vec<(Status, i64)>> {
@@ -255,12 +254,7 @@ impl Store for SqliteStore {
             .fetch_all(&self.pool)
             .await
             .map_err(map_err)?;
-        rows.iter()
-            .filter_map(|r| {
-                let s: String = r.try_get("status").ok()?;
-                Some(Ok((Status::parse(&s)?, r.try_get("n").ok()?)))
-            })
-            .collect()
+        Ok(status_counts(&rows))
     }
 
     async fn claim(
@@ -445,23 +439,11 @@ impl Store for SqliteStore {
         .await
         .map_err(map_err)?;
         tx.commit().await.map_err(map_err)?;
-        rows.iter()
-            .map(|r| {
-                Ok(DueWebhook {
-                    job: job_from_row(r)?,
-                    secret: r.try_get("notify_secret").map_err(map_err)?,
-                    attempts: r.try_get("notify_attempts").map_err(map_err)?,
-                })
-            })
-            .collect()
+        rows.iter().map(due_webhook).collect()
     }
 
     async fn webhook_outcome(&self, job_id: &str, outcome: WebhookOutcome) -> StoreResult<()> {
-        let (state, next_at) = match outcome {
-            WebhookOutcome::Delivered => ("delivered", None),
-            WebhookOutcome::RetryAt(t) => ("pending", Some(t)),
-            WebhookOutcome::GaveUp => ("failed", None),
-        };
+        let (state, next_at) = webhook_state(outcome);
         sqlx::query(
             "UPDATE jobs SET notify_state = ?, notify_next_at = ?, \
              notify_secret = CASE WHEN ? = 'pending' THEN notify_secret END \
