@@ -1,9 +1,9 @@
 //! The store: jobs, leases, idempotency keys and storage keys behind one trait, so that the
 //! SQLite backend (one machine) and a Postgres backend (fleets) are interchangeable.
 
-mod postgres;
+mod dialect;
 mod rows;
-mod sqlite;
+mod sql;
 
 use std::sync::Arc;
 
@@ -11,8 +11,7 @@ use async_trait::async_trait;
 
 use crate::jobs::model::{Destination, JobRecord, Source, Status};
 
-pub use postgres::PostgresStore;
-pub use sqlite::SqliteStore;
+pub use sql::SqlStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -202,13 +201,7 @@ pub trait Store: Send + Sync + 'static {
 /// How long a write waits for the database before the caller gets `Unavailable`.
 pub const DEFAULT_BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Open the store a URL names, applying migrations.
+/// Open the store a URL names (`sqlite://PATH` or `postgres://...`), applying migrations.
 pub async fn open(url: &str, busy_timeout: std::time::Duration) -> StoreResult<Arc<dyn Store>> {
-    if let Some(path) = url.strip_prefix("sqlite://") {
-        Ok(Arc::new(SqliteStore::open(path, busy_timeout).await?))
-    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(PostgresStore::open(url, busy_timeout).await?))
-    } else {
-        Err(StoreError::BadUrl(url.to_string()))
-    }
+    Ok(Arc::new(SqlStore::open(url, busy_timeout).await?))
 }

@@ -1,6 +1,7 @@
-//! Rows to records, shared by the backends (both return the same columns).
+//! Rows to records.
 
-use sqlx::{ColumnIndex, Decode, Row, Type};
+use sqlx::any::AnyRow;
+use sqlx::{Decode, Row, Type};
 
 use super::{CancelOutcome, DueWebhook, KeyRecord, StoreError, StoreResult, WebhookOutcome};
 use crate::jobs::model::{JobRecord, Status};
@@ -10,36 +11,20 @@ pub const JOB_COLUMNS: &str = "id, user_id, name, batch, priority, status, servi
     destination, notification_url, created, started, completed, attempt, progress, error, \
     error_count, output_path";
 
-fn col<'r, R, T>(row: &'r R, name: &'static str) -> StoreResult<T>
+fn col<'r, T>(row: &'r AnyRow, name: &'static str) -> StoreResult<T>
 where
-    R: Row,
-    &'static str: ColumnIndex<R>,
-    T: Decode<'r, R::Database> + Type<R::Database>,
+    T: Decode<'r, sqlx::Any> + Type<sqlx::Any>,
 {
     row.try_get(name)
         .map_err(|e| StoreError::Internal(format!("column {name}: {e}")))
 }
 
-fn json_col<'r, R, T>(row: &'r R, name: &'static str) -> StoreResult<T>
-where
-    R: Row,
-    &'static str: ColumnIndex<R>,
-    String: Decode<'r, R::Database> + Type<R::Database>,
-    T: serde::de::DeserializeOwned,
-{
+fn json_col<T: serde::de::DeserializeOwned>(row: &AnyRow, name: &'static str) -> StoreResult<T> {
     let text: String = col(row, name)?;
     serde_json::from_str(&text).map_err(|e| StoreError::Internal(format!("column {name}: {e}")))
 }
 
-pub fn job_from_row<'r, R>(row: &'r R) -> StoreResult<JobRecord>
-where
-    R: Row,
-    &'static str: ColumnIndex<R>,
-    String: Decode<'r, R::Database> + Type<R::Database>,
-    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
-    i64: Decode<'r, R::Database> + Type<R::Database>,
-    Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
-{
+pub fn job_from_row(row: &AnyRow) -> StoreResult<JobRecord> {
     let status: String = col(row, "status")?;
     Ok(JobRecord {
         id: col(row, "id")?,
@@ -64,19 +49,12 @@ where
     })
 }
 
-pub fn key_from_row<'r, R>(row: &'r R) -> StoreResult<KeyRecord>
-where
-    R: Row,
-    &'static str: ColumnIndex<R>,
-    String: Decode<'r, R::Database> + Type<R::Database>,
-    Vec<u8>: Decode<'r, R::Database> + Type<R::Database>,
-    i64: Decode<'r, R::Database> + Type<R::Database>,
-{
+pub fn key_from_row(row: &AnyRow) -> StoreResult<KeyRecord> {
     Ok(KeyRecord {
         access_key: col(row, "access_key")?,
         user_id: col(row, "user_id")?,
         secret_sealed: col(row, "secret_sealed")?,
-        view_only: col::<R, i64>(row, "view_only")? != 0,
+        view_only: col::<i64>(row, "view_only")? != 0,
         created_ms: col(row, "created")?,
     })
 }
@@ -115,13 +93,7 @@ pub fn webhook_state(outcome: WebhookOutcome) -> (&'static str, Option<i64>) {
 }
 
 /// Rows of `SELECT status, COUNT(*) AS n ... GROUP BY status`.
-pub fn status_counts<'r, R>(rows: &'r [R]) -> Vec<(Status, i64)>
-where
-    R: Row,
-    &'static str: ColumnIndex<R>,
-    String: Decode<'r, R::Database> + Type<R::Database>,
-    i64: Decode<'r, R::Database> + Type<R::Database>,
-{
+pub fn status_counts(rows: &[AnyRow]) -> Vec<(Status, i64)> {
     rows.iter()
         .filter_map(|r| {
             let s: String = r.try_get("status").ok()?;
@@ -131,16 +103,7 @@ where
 }
 
 /// A due webhook: the job columns plus `notify_secret` and `notify_attempts`.
-pub fn due_webhook<'r, R>(row: &'r R) -> StoreResult<DueWebhook>
-where
-    R: Row,
-    &'static str: ColumnIndex<R>,
-    String: Decode<'r, R::Database> + Type<R::Database>,
-    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
-    i64: Decode<'r, R::Database> + Type<R::Database>,
-    Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
-    Option<Vec<u8>>: Decode<'r, R::Database> + Type<R::Database>,
-{
+pub fn due_webhook(row: &AnyRow) -> StoreResult<DueWebhook> {
     Ok(DueWebhook {
         job: job_from_row(row)?,
         secret: col(row, "notify_secret")?,

@@ -1,70 +1,79 @@
-//! Postgres backend, for fleets of workers on many machines: claims lock the chosen row with
-//! `FOR UPDATE SKIP LOCKED` so concurrent workers never wait on each other, and every write a
-//! worker makes is fenced by its attempt number, as in SQLite.
+//! The store on a SQL database: SQLite for one machine, Postgres for fleets. Both run the
+//! same statements through sqlx's `Any` driver; [`Dialect`] holds the few differences.
+//! Every write a worker makes is fenced by its attempt number.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
-use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
+use sqlx::any::AnyArguments;
+use sqlx::{AnyConnection, AnyPool, Arguments, AssertSqlSafe, Row};
 
+use super::dialect::{is_unique_violation, map_err, Dialect};
 use super::rows::{
     cancel_outcome, due_webhook, job_from_row, key_from_row, like_pattern, status_counts, to_json,
     webhook_state, JOB_COLUMNS,
 };
 use super::*;
 
-pub struct PostgresStore {
-    pool: PgPool,
+pub struct SqlStore {
+    pool: AnyPool,
+    dialect: Dialect,
+    /// Postgres URL for LISTEN (a listener needs its own connection).
+    listen_url: Option<String>,
 }
 
+/// Statuses of a job some worker holds a lease on.
 const LIVE: &str = "('preflight', 'in_progress')";
 
-/// LISTEN/NOTIFY channel announcing submissions.
+/// LISTEN/NOTIFY channel announcing submissions (Postgres).
 const CHANNEL: &str = "airscope_jobs";
 
-/// Set with every terminal status: queue the job's webhook, if it has one.
+/// Set with every terminal status: queue the job's webhook, if it has one, from now.
 const NOTIFY_ON_END: &str = "notify_state = CASE WHEN notification_url IS NULL THEN NULL \
     ELSE 'pending' END, notify_next_at = 0";
 
-fn map_err(e: sqlx::Error) -> StoreError {
-    match &e {
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-            StoreError::Unavailable(e.to_string())
-        }
-        // Connection exceptions, shutdowns, too many connections, lock timeouts.
-        sqlx::Error::Database(db)
-            if db.code().is_some_and(|c| {
-                c.starts_with("08") || c.starts_with("57P") || c == "53300" || c == "55P03"
-            }) =>
-        {
-            StoreError::Unavailable(e.to_string())
-        }
-        _ => StoreError::Internal(e.to_string()),
-    }
+fn add<'q, T>(args: &mut AnyArguments, value: T) -> String
+where
+    T: sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any> + 'q,
+{
+    args.add(value).expect("plain values encode");
+    format!("${}", args.len())
 }
 
-fn is_unique_violation(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("23505"))
-}
-
-impl PostgresStore {
-    pub async fn open(url: &str, timeout: Duration) -> StoreResult<PostgresStore> {
-        let pool = PgPoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(timeout + Duration::from_secs(10))
-            .connect(url)
-            .await
-            .map_err(map_err)?;
-        sqlx::migrate!("migrations/postgres")
-            .run(&pool)
-            .await
-            .map_err(|e| StoreError::Internal(format!("migration: {e}")))?;
-        Ok(PostgresStore { pool })
+impl SqlStore {
+    pub async fn open(url: &str, busy_timeout: Duration) -> StoreResult<SqlStore> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if let Some(dir) = std::path::Path::new(path).parent() {
+                if !dir.as_os_str().is_empty() {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| StoreError::Unavailable(format!("{}: {e}", dir.display())))?;
+                }
+            }
+            Ok(SqlStore {
+                pool: Dialect::Sqlite.connect(url, busy_timeout).await?,
+                dialect: Dialect::Sqlite,
+                listen_url: None,
+            })
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(SqlStore {
+                pool: Dialect::Postgres.connect(url, busy_timeout).await?,
+                dialect: Dialect::Postgres,
+                listen_url: Some(url.to_string()),
+            })
+        } else {
+            Err(StoreError::BadUrl(url.to_string()))
+        }
     }
 
-    async fn job_by_id(conn: &mut PgConnection, id: &str) -> StoreResult<Option<JobRecord>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+    async fn begin(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
+        self.pool
+            .begin_with(self.dialect.begin_write())
+            .await
+            .map_err(map_err)
+    }
+
+    async fn job_by_id(conn: &mut AnyConnection, id: &str) -> StoreResult<Option<JobRecord>> {
+        let row = sqlx::query(AssertSqlSafe(format!(
             "SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1"
         )))
         .bind(id)
@@ -81,7 +90,7 @@ impl PostgresStore {
         job: &NewJob,
         idem: &Option<Idempotency>,
     ) -> Result<Inserted, Option<StoreError>> {
-        let mut tx = self.pool.begin().await.map_err(|e| Some(map_err(e)))?;
+        let mut tx = self.begin().await.map_err(Some)?;
         if let Some(idem) = idem {
             let seen = sqlx::query(
                 "SELECT body_hash, job_id FROM idempotency WHERE user_id = $1 AND key = $2",
@@ -145,32 +154,28 @@ impl PostgresStore {
             .await
             .map_err(Some)?
             .ok_or_else(|| Some(StoreError::Internal("inserted job not found".into())))?;
-        // Delivered at commit to every listening worker.
-        sqlx::query(sqlx::AssertSqlSafe(format!("NOTIFY {CHANNEL}")))
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| Some(map_err(e)))?;
+        if self.dialect == Dialect::Postgres {
+            // Delivered at commit to every listening worker.
+            sqlx::query(AssertSqlSafe(format!("NOTIFY {CHANNEL}")))
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| Some(map_err(e)))?;
+        }
         tx.commit().await.map_err(|e| Some(map_err(e)))?;
         Ok(Inserted::Created(created))
     }
 
+    /// Runs a worker's update, fenced by its lease: `sql` ends with
+    /// `WHERE id = $N AND attempt = $N+1 AND status IN LIVE`, the lease bound after `args`.
     async fn fenced(
         &self,
         sql: String,
+        mut args: AnyArguments,
         lease: &Lease,
-        binds: FencedBinds<'_>,
     ) -> StoreResult<bool> {
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for b in binds.0 {
-            q = match b {
-                Bind::I64(v) => q.bind(*v),
-                Bind::Str(v) => q.bind(*v),
-                Bind::OptStr(v) => q.bind(*v),
-            };
-        }
-        let n = q
-            .bind(&lease.job_id)
-            .bind(lease.attempt)
+        add(&mut args, lease.job_id.clone());
+        add(&mut args, lease.attempt);
+        let n = sqlx::query_with(AssertSqlSafe(sql), args)
             .execute(&self.pool)
             .await
             .map_err(map_err)?;
@@ -178,23 +183,47 @@ impl PostgresStore {
     }
 }
 
-/// Values bound before the fencing `id` and `attempt` of a worker's update.
-struct FencedBinds<'a>(&'a [Bind<'a>]);
+/// `WHERE id = $n AND attempt = $n+1` for a fenced update whose own values take `$1..$n-1`.
+fn fence(first: usize) -> String {
+    format!(
+        "WHERE id = ${first} AND attempt = ${} AND status IN {LIVE}",
+        first + 1
+    )
+}
 
-enum Bind<'a> {
-    I64(i64),
-    Str(&'a str),
-    OptStr(&'a Option<String>),
+/// The `WHERE` clause of a job listing and its values.
+fn list_filter(user_id: &str, q: &ListQuery) -> (String, AnyArguments) {
+    let mut args = AnyArguments::default();
+    let mut filter = format!(" WHERE user_id = {}", add(&mut args, user_id.to_string()));
+    if let Some(s) = q.status {
+        filter += &format!(" AND status = {}", add(&mut args, s.as_str()));
+    }
+    if let Some(batch) = &q.batch {
+        filter += &format!(" AND batch = {}", add(&mut args, batch.clone()));
+    }
+    if let Some(name) = &q.name {
+        let p = add(&mut args, like_pattern(name));
+        filter += &format!(" AND lower(name) LIKE {p} ESCAPE '\\'");
+    }
+    if let Some(t) = q.created_after_ms {
+        filter += &format!(" AND created > {}", add(&mut args, t));
+    }
+    if let Some(t) = q.created_before_ms {
+        filter += &format!(" AND created < {}", add(&mut args, t));
+    }
+    (filter, args)
 }
 
 #[async_trait]
-impl Store for PostgresStore {
+impl Store for SqlStore {
     async fn watch_submissions(&self, notify: Arc<tokio::sync::Notify>) -> StoreResult<()> {
-        let pool = self.pool.clone();
+        let Some(url) = self.listen_url.clone() else {
+            return Ok(());
+        };
         tokio::spawn(async move {
             // Reconnects after a lost connection; polling covers the gap.
             loop {
-                match PgListener::connect_with(&pool).await {
+                match sqlx::postgres::PgListener::connect(&url).await {
                     Ok(mut listener) => {
                         if listener.listen(CHANNEL).await.is_ok() {
                             while listener.recv().await.is_ok() {
@@ -233,7 +262,7 @@ impl Store for PostgresStore {
     }
 
     async fn get_job(&self, user_id: &str, id: &str) -> StoreResult<Option<JobRecord>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let row = sqlx::query(AssertSqlSafe(format!(
             "SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1 AND user_id = $2"
         )))
         .bind(id)
@@ -245,56 +274,42 @@ impl Store for PostgresStore {
     }
 
     async fn list_jobs(&self, user_id: &str, q: &ListQuery) -> StoreResult<(Vec<JobRecord>, i64)> {
-        fn filters(b: &mut QueryBuilder<Postgres>, user_id: &str, q: &ListQuery) {
-            b.push(" WHERE user_id = ").push_bind(user_id.to_string());
-            if let Some(s) = q.status {
-                b.push(" AND status = ").push_bind(s.as_str());
-            }
-            if let Some(batch) = &q.batch {
-                b.push(" AND batch = ").push_bind(batch.clone());
-            }
-            if let Some(name) = &q.name {
-                b.push(" AND lower(name) LIKE ")
-                    .push_bind(like_pattern(name))
-                    .push(" ESCAPE '\\'");
-            }
-            if let Some(t) = q.created_after_ms {
-                b.push(" AND created > ").push_bind(t);
-            }
-            if let Some(t) = q.created_before_ms {
-                b.push(" AND created < ").push_bind(t);
-            }
-        }
-        let mut count = QueryBuilder::new("SELECT COUNT(*) AS n FROM jobs");
-        filters(&mut count, user_id, q);
-        let total: i64 = count
-            .build()
-            .fetch_one(&self.pool)
-            .await
-            .map_err(map_err)?
-            .try_get("n")
-            .map_err(map_err)?;
-        let mut page = QueryBuilder::new(format!("SELECT {JOB_COLUMNS} FROM jobs"));
-        filters(&mut page, user_id, q);
+        let (filter, args) = list_filter(user_id, q);
+        let total: i64 = sqlx::query_with(
+            AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM jobs{filter}")),
+            args,
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(map_err)?
+        .try_get("n")
+        .map_err(map_err)?;
+
         let dir = if q.descending { "DESC" } else { "ASC" };
-        match q.sort_by {
-            SortBy::Created => page.push(format!(" ORDER BY created {dir}, id {dir}")),
-            SortBy::Completed => page.push(format!(
-                " ORDER BY completed IS NULL, completed {dir}, id {dir}"
-            )),
+        let order = match q.sort_by {
+            SortBy::Created => format!("created {dir}, id {dir}"),
+            SortBy::Completed => format!("completed IS NULL, completed {dir}, id {dir}"),
         };
-        page.push(" LIMIT ")
-            .push_bind(q.page_size)
-            .push(" OFFSET ")
-            .push_bind((q.page_number - 1) * q.page_size);
-        let rows = page.build().fetch_all(&self.pool).await.map_err(map_err)?;
+        let (filter, mut args) = list_filter(user_id, q);
+        let limit = add(&mut args, q.page_size);
+        let offset = add(&mut args, (q.page_number - 1) * q.page_size);
+        let rows = sqlx::query_with(
+            AssertSqlSafe(format!(
+                "SELECT {JOB_COLUMNS} FROM jobs{filter} ORDER BY {order} \
+                 LIMIT {limit} OFFSET {offset}"
+            )),
+            args,
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
         let jobs = rows.iter().map(job_from_row).collect::<StoreResult<_>>()?;
         Ok((jobs, total))
     }
 
     async fn cancel_job(&self, user_id: &str, id: &str, now_ms: i64) -> StoreResult<CancelOutcome> {
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
-        let done = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let mut tx = self.begin().await?;
+        let done = sqlx::query(AssertSqlSafe(format!(
             "UPDATE jobs SET status = 'cancelled', completed = $1, secrets = NULL, \
              lease_expires = NULL, {NOTIFY_ON_END} \
              WHERE id = $2 AND user_id = $3 AND output_key IS NULL \
@@ -326,8 +341,8 @@ impl Store for PostgresStore {
         lease_ms: i64,
         max_attempts: i64,
     ) -> StoreResult<Option<Claim>> {
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
-        sqlx::query(sqlx::AssertSqlSafe(format!(
+        let mut tx = self.begin().await?;
+        sqlx::query(AssertSqlSafe(format!(
             "UPDATE jobs SET status = 'failed', completed = $1, secrets = NULL, \
              lease_expires = NULL, error = 'the job was interrupted ' || attempt || \
              ' times (worker crashed or stalled); giving up', {NOTIFY_ON_END} \
@@ -338,12 +353,13 @@ impl Store for PostgresStore {
         .execute(&mut *tx)
         .await
         .map_err(map_err)?;
-        let next = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let next = sqlx::query(AssertSqlSafe(format!(
             "SELECT j.id, j.status FROM jobs j LEFT JOIN fairness f ON f.user_id = j.user_id \
              WHERE (j.status = 'submitted' AND j.not_before <= $1) \
                 OR (j.status IN {LIVE} AND j.lease_expires < $1) \
              ORDER BY j.priority DESC, COALESCE(f.last_claim, 0) ASC, j.created ASC, j.id ASC \
-             LIMIT 1 FOR UPDATE OF j SKIP LOCKED"
+             LIMIT 1{}",
+            self.dialect.skip_locked("j")
         )))
         .bind(now_ms)
         .fetch_optional(&mut *tx)
@@ -367,10 +383,11 @@ impl Store for PostgresStore {
         .await
         .map_err(map_err)?;
         let user_id: String = row.try_get("user_id").map_err(map_err)?;
-        sqlx::query(
-            "INSERT INTO fairness (user_id, last_claim) VALUES ($1, nextval('fairness_seq')) \
+        sqlx::query(AssertSqlSafe(format!(
+            "INSERT INTO fairness (user_id, last_claim) VALUES ($1, {}) \
              ON CONFLICT (user_id) DO UPDATE SET last_claim = excluded.last_claim",
-        )
+            self.dialect.next_fairness()
+        )))
         .bind(&user_id)
         .execute(&mut *tx)
         .await
@@ -392,27 +409,29 @@ impl Store for PostgresStore {
     }
 
     async fn heartbeat(&self, lease: &Lease, until_ms: i64, progress: i64) -> StoreResult<bool> {
+        let mut args = AnyArguments::default();
+        add(&mut args, until_ms);
+        add(&mut args, progress);
         let sql = format!(
-            "UPDATE jobs SET lease_expires = $1, progress = GREATEST(progress, $2) \
-             WHERE id = $3 AND attempt = $4 AND status IN {LIVE}"
+            "UPDATE jobs SET lease_expires = $1, \
+             progress = CASE WHEN progress > $2 THEN progress ELSE $2 END {}",
+            fence(3)
         );
-        let binds = [Bind::I64(until_ms), Bind::I64(progress)];
-        self.fenced(sql, lease, FencedBinds(&binds)).await
+        self.fenced(sql, args, lease).await
     }
 
     async fn advance(&self, lease: &Lease, status: Status, progress: i64) -> StoreResult<bool> {
-        let sql = format!(
-            "UPDATE jobs SET status = $1, progress = $2 WHERE id = $3 AND attempt = $4 \
-             AND status IN {LIVE}"
-        );
-        let binds = [Bind::Str(status.as_str()), Bind::I64(progress)];
-        self.fenced(sql, lease, FencedBinds(&binds)).await
+        let mut args = AnyArguments::default();
+        add(&mut args, status.as_str());
+        add(&mut args, progress);
+        let sql = format!("UPDATE jobs SET status = $1, progress = $2 {}", fence(3));
+        self.fenced(sql, args, lease).await
     }
 
     async fn reserve_output(&self, lease: &Lease, key: &str) -> StoreResult<Option<String>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE jobs SET output_key = COALESCE(output_key, $1) WHERE id = $2 AND attempt = $3 \
-             AND status IN {LIVE} RETURNING output_key"
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "UPDATE jobs SET output_key = COALESCE(output_key, $1) {} RETURNING output_key",
+            fence(2)
         )))
         .bind(key)
         .bind(&lease.job_id)
@@ -425,29 +444,30 @@ impl Store for PostgresStore {
     }
 
     async fn finish(&self, lease: &Lease, outcome: &Finish, now_ms: i64) -> StoreResult<bool> {
+        let mut args = AnyArguments::default();
+        add(&mut args, outcome.status.as_str());
+        add(&mut args, outcome.error.clone());
+        add(&mut args, outcome.error_count);
+        add(&mut args, outcome.output_path.clone());
+        add(&mut args, now_ms);
         let sql = format!(
             "UPDATE jobs SET status = $1, error = $2, error_count = $3, output_path = $4, \
              completed = $5, secrets = NULL, lease_expires = NULL, \
-             progress = CASE WHEN $1 = 'completed' THEN 100 ELSE progress END, {NOTIFY_ON_END} \
-             WHERE id = $6 AND attempt = $7 AND status IN {LIVE}"
+             progress = CASE WHEN $1 = 'completed' THEN 100 ELSE progress END, {NOTIFY_ON_END} {}",
+            fence(6)
         );
-        let binds = [
-            Bind::Str(outcome.status.as_str()),
-            Bind::OptStr(&outcome.error),
-            Bind::I64(outcome.error_count),
-            Bind::OptStr(&outcome.output_path),
-            Bind::I64(now_ms),
-        ];
-        self.fenced(sql, lease, FencedBinds(&binds)).await
+        self.fenced(sql, args, lease).await
     }
 
     async fn retry_later(&self, lease: &Lease, not_before_ms: i64) -> StoreResult<bool> {
+        let mut args = AnyArguments::default();
+        add(&mut args, not_before_ms);
         let sql = format!(
             "UPDATE jobs SET status = 'submitted', not_before = $1, lease_expires = NULL, \
-             progress = 0 WHERE id = $2 AND attempt = $3 AND status IN {LIVE}"
+             progress = 0 {}",
+            fence(2)
         );
-        self.fenced(sql, lease, FencedBinds(&[Bind::I64(not_before_ms)]))
-            .await
+        self.fenced(sql, args, lease).await
     }
 
     async fn due_webhooks(
@@ -456,19 +476,21 @@ impl Store for PostgresStore {
         lease_ms: i64,
         limit: i64,
     ) -> StoreResult<Vec<DueWebhook>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let mut tx = self.begin().await?;
+        let rows = sqlx::query(AssertSqlSafe(format!(
             "UPDATE jobs SET notify_next_at = $1, notify_attempts = notify_attempts + 1 \
              WHERE id IN (SELECT id FROM jobs WHERE notify_state = 'pending' \
-                          AND notify_next_at <= $2 ORDER BY notify_next_at LIMIT $3 \
-                          FOR UPDATE SKIP LOCKED) \
-             RETURNING {JOB_COLUMNS}, notify_secret, notify_attempts"
+                          AND notify_next_at <= $2 ORDER BY notify_next_at LIMIT $3{}) \
+             RETURNING {JOB_COLUMNS}, notify_secret, notify_attempts",
+            self.dialect.skip_locked("jobs")
         )))
         .bind(now_ms + lease_ms)
         .bind(now_ms)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *tx)
         .await
         .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
         rows.iter().map(due_webhook).collect()
     }
 
