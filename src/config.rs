@@ -80,6 +80,8 @@ pub struct WorkerConfig {
     pub max_attempts: u32,
     /// First retry delay; doubles with every attempt.
     pub retry_backoff_ms: u64,
+    /// `airscope worker` serves `/metrics` and `/healthz` here when set (e.g. `0.0.0.0:8782`).
+    pub metrics_listen: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -169,6 +171,7 @@ impl Default for WorkerConfig {
             poll_interval_ms: 1000,
             max_attempts: 3,
             retry_backoff_ms: 2000,
+            metrics_listen: None,
         }
     }
 }

@@ -647,18 +647,23 @@ async fn a_separate_worker_process_is_woken_by_postgres_and_runs_the_job() {
         .env("AIRSCOPE_WORKER__CONCURRENCY", "1")
         .env("AIRSCOPE_WORKER__POLL_INTERVAL_MS", "600000")
         .env("AIRSCOPE_STORAGE__ENDPOINT", &s.s3)
+        .env("AIRSCOPE_WORKER__METRICS_LISTEN", "127.0.0.1:0")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
     let mut worker = Reap(worker);
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(worker.0.stdout.as_mut().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    assert!(line.starts_with("worker: 1 job slots"), "{line}");
+    let mut out = std::io::BufReader::new(worker.0.stdout.take().unwrap());
+    let mut lines = [String::new(), String::new()];
+    for line in &mut lines {
+        std::io::BufRead::read_line(&mut out, line).unwrap();
+    }
+    let worker_metrics = lines[0]
+        .strip_prefix("metrics: ")
+        .unwrap_or_else(|| panic!("{lines:?}"))
+        .trim()
+        .to_string();
+    assert!(lines[1].starts_with("worker: 1 job slots"), "{lines:?}");
     let alice = s.create_key("alice", false);
     s.upload(&alice, "media", "report.pdf", &fixture("report.pdf"));
     let _ = s.aws(&alice, &["s3", "mb", "s3://results"]);
@@ -672,4 +677,49 @@ async fn a_separate_worker_process_is_woken_by_postgres_and_runs_the_job() {
     let job = api.wait_for(&alice, &id, &["completed", "failed"]).await;
     assert_eq!(job["Status"], "completed", "{job}");
     assert_eq!(s.list_objects(&alice, "results").len(), 1);
+
+    // The worker's own counters, and the fleet-wide latency the API node reads from the store.
+    let text = reqwest::get(&worker_metrics)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        gauge(&text, "airscope_job_attempt_seconds_count"),
+        Some(1.0),
+        "{text}"
+    );
+    let text = api.call("GET", "/metrics", None, None, &[]).await.text;
+    let total = gauge(
+        &text,
+        r#"airscope_job_latency_seconds{stage="total",quantile="0.5"}"#,
+    );
+    let queue = gauge(
+        &text,
+        r#"airscope_job_latency_seconds{stage="queue",quantile="0.99"}"#,
+    );
+    let wall = (time_ms(&job["Completed"]) - time_ms(&job["Created"])) as f64 / 1000.0;
+    assert_eq!(total, Some(wall), "{text}");
+    assert!(queue.is_some_and(|q| q <= wall), "{text}");
+    assert_eq!(
+        gauge(&text, "airscope_queue_oldest_seconds"),
+        Some(0.0),
+        "{text}"
+    );
+}
+
+/// The value of a Prometheus sample line `name value`.
+fn gauge(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+}
+
+fn time_ms(v: &Value) -> i64 {
+    let t = time::OffsetDateTime::parse(
+        v.as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
 }

@@ -82,6 +82,27 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
+/// What a worker-only process serves on `worker.metrics_listen`: its own counters (attempt
+/// durations, lease expiries) for Prometheus, and liveness.
+pub fn worker_router() -> Router {
+    let handle = crate::telemetry::metrics_handle();
+    Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route(
+            "/metrics",
+            get(move || {
+                let text = handle.render();
+                async move {
+                    (
+                        [(axum::http::header::CONTENT_TYPE, ops::PROMETHEUS_TEXT)],
+                        text,
+                    )
+                }
+            }),
+        )
+        .fallback(|| async { ApiError::not_found("no such endpoint") })
+}
+
 /// Count and time every request by route and status.
 async fn track(req: Request, next: Next) -> Response {
     let start = Instant::now();

@@ -39,21 +39,17 @@ pub async fn readyz(State(state): State<Arc<AppState>>) -> Result<impl IntoRespo
     Ok(Json(json!({"status": "ready"})))
 }
 
+pub const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4";
+
 /// Prometheus metrics.
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, content_type = "text/plain")))]
 pub async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
-    if let Ok(counts) = state.jobs.store.count_by_status().await {
-        for status in crate::jobs::Status::ALL {
-            let n = counts
-                .iter()
-                .find(|(s, _)| *s == status)
-                .map_or(0, |(_, n)| *n);
-            metrics::gauge!("airscope_jobs", "status" => status.as_str()).set(n as f64);
-        }
+    if let Err(e) = crate::jobs::stats::publish(&*state.jobs.store, crate::time::now_ms()).await {
+        tracing::warn!(error = %e, "queue gauges not refreshed");
     }
     (
         StatusCode::OK,
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        [(header::CONTENT_TYPE, PROMETHEUS_TEXT)],
         state.metrics.render(),
     )
 }

@@ -104,6 +104,18 @@ pub async fn run_workers(config: Config) -> anyhow::Result<()> {
     }
     let (store, master, _) = super::open_keys(&config).await?;
     let shutdown = CancellationToken::new();
+    if let Some(addr) = &config.worker.metrics_listen {
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding the metrics address {addr}"))?;
+        println!("metrics: http://{}/metrics", listener.local_addr()?);
+        let stop = shutdown.clone();
+        tokio::spawn(async move {
+            axum::serve(listener, api::worker_router())
+                .with_graceful_shutdown(stop.cancelled_owned())
+                .await
+        });
+    }
     let workers = start_workers(WorkerContext {
         store,
         master,

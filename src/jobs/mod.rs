@@ -5,6 +5,7 @@ pub mod model;
 pub mod ops;
 pub mod request;
 pub mod services;
+pub mod stats;
 
 pub use model::{Destination, JobRecord, JobSecrets, Source, Status};
 pub use ops::{JobsError, JobsService};

@@ -131,6 +131,14 @@ pub enum WebhookOutcome {
     GaveUp,
 }
 
+/// When a recently ended job was submitted, started and ended (ms since the epoch).
+#[derive(Debug, Clone, Copy)]
+pub struct JobTiming {
+    pub created_ms: i64,
+    pub started_ms: Option<i64>,
+    pub completed_ms: i64,
+}
+
 /// A storage key pair of the embedded storage (also the API's credentials).
 #[derive(Debug, Clone)]
 pub struct KeyRecord {
@@ -157,6 +165,10 @@ pub trait Store: Send + Sync + 'static {
     async fn list_jobs(&self, user_id: &str, q: &ListQuery) -> StoreResult<(Vec<JobRecord>, i64)>;
     async fn cancel_job(&self, user_id: &str, id: &str, now_ms: i64) -> StoreResult<CancelOutcome>;
     async fn count_by_status(&self) -> StoreResult<Vec<(Status, i64)>>;
+    /// Timings of the newest `limit` jobs that ended (any terminal status) after `since_ms`.
+    async fn recent_timings(&self, since_ms: i64, limit: i64) -> StoreResult<Vec<JobTiming>>;
+    /// Submission time of the oldest job still waiting for a worker.
+    async fn oldest_queued(&self) -> StoreResult<Option<i64>>;
 
     /// Take the next job: highest priority, then the user served least recently, then the
     /// oldest; jobs whose lease expired count as queued. Jobs that used all attempts fail.

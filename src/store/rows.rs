@@ -3,7 +3,9 @@
 use sqlx::any::AnyRow;
 use sqlx::{Decode, Row, Type};
 
-use super::{CancelOutcome, DueWebhook, KeyRecord, StoreError, StoreResult, WebhookOutcome};
+use super::{
+    CancelOutcome, DueWebhook, JobTiming, KeyRecord, StoreError, StoreResult, WebhookOutcome,
+};
 use crate::jobs::model::{JobRecord, Status};
 
 /// Columns every job query selects, in the order `job_from_row` reads them.
@@ -108,5 +110,13 @@ pub fn due_webhook(row: &AnyRow) -> StoreResult<DueWebhook> {
         job: job_from_row(row)?,
         secret: col(row, "notify_secret")?,
         attempts: col(row, "notify_attempts")?,
+    })
+}
+
+pub fn job_timing(row: &AnyRow) -> StoreResult<JobTiming> {
+    Ok(JobTiming {
+        created_ms: col(row, "created")?,
+        started_ms: col(row, "started")?,
+        completed_ms: col(row, "completed")?,
     })
 }

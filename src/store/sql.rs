@@ -10,8 +10,8 @@ use sqlx::{AnyConnection, AnyPool, Arguments, AssertSqlSafe, Row};
 
 use super::dialect::{is_unique_violation, map_err, Dialect};
 use super::rows::{
-    cancel_outcome, due_webhook, job_from_row, key_from_row, like_pattern, status_counts, to_json,
-    webhook_state, JOB_COLUMNS,
+    cancel_outcome, due_webhook, job_from_row, job_timing, key_from_row, like_pattern,
+    status_counts, to_json, webhook_state, JOB_COLUMNS,
 };
 use super::*;
 
@@ -333,6 +333,28 @@ impl Store for SqlStore {
             .await
             .map_err(map_err)?;
         Ok(status_counts(&rows))
+    }
+
+    async fn recent_timings(&self, since_ms: i64, limit: i64) -> StoreResult<Vec<JobTiming>> {
+        let rows = sqlx::query(
+            "SELECT created, started, completed FROM jobs WHERE completed > $1 \
+             ORDER BY completed DESC LIMIT $2",
+        )
+        .bind(since_ms)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.iter().map(job_timing).collect()
+    }
+
+    async fn oldest_queued(&self) -> StoreResult<Option<i64>> {
+        sqlx::query("SELECT MIN(created) AS t FROM jobs WHERE status = 'submitted'")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_err)?
+            .try_get("t")
+            .map_err(map_err)
     }
 
     async fn claim(

@@ -13,7 +13,7 @@ use crate::jobs::model::{JobRecord, JobSecrets, Status};
 use crate::jobs::services::parse_services;
 use crate::output;
 use crate::storage::{Bucket, BucketLocation, StorageError};
-use crate::store::{Claim, Finish, Lease};
+use crate::store::{Claim, Finish, Lease, StoreError};
 
 /// How an attempt ended, before it is recorded.
 enum RunEnd {
@@ -118,19 +118,32 @@ async fn record(
     fin: &Finish,
     now: i64,
 ) -> Option<&'static str> {
-    match ctx.store.finish(lease, fin, now).await {
-        Ok(true) => {
-            metrics::counter!("airscope_jobs_finished_total", "status" => fin.status.as_str())
-                .increment(1);
-            Some(fin.status.as_str())
-        }
-        Ok(false) => {
-            tracing::warn!(job = %lease.job_id, "lease lost before the outcome was recorded");
-            None
-        }
-        Err(e) => {
-            tracing::error!(job = %lease.job_id, error = %e, "cannot record the outcome; the lease will expire and the job run again");
-            None
+    // A store outage (a database restart, a failover) is usually brief: waiting it out within
+    // the lease saves running the job again. The write stays fenced, so a late one is harmless.
+    let give_up = std::time::Instant::now() + Duration::from_secs(ctx.config.worker.lease_secs);
+    let mut pause = Duration::from_millis(250);
+    loop {
+        match ctx.store.finish(lease, fin, now).await {
+            Ok(true) => {
+                metrics::counter!("airscope_jobs_finished_total", "status" => fin.status.as_str())
+                    .increment(1);
+                return Some(fin.status.as_str());
+            }
+            Ok(false) => {
+                tracing::warn!(job = %lease.job_id, "lease lost before the outcome was recorded");
+                return None;
+            }
+            Err(StoreError::Unavailable(e))
+                if std::time::Instant::now() + pause < give_up && !ctx.shutdown.is_cancelled() =>
+            {
+                tracing::warn!(job = %lease.job_id, error = %e, "store unavailable; retrying the outcome");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(2));
+            }
+            Err(e) => {
+                tracing::error!(job = %lease.job_id, error = %e, "cannot record the outcome; the lease will expire and the job run again");
+                return None;
+            }
         }
     }
 }

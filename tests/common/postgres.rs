@@ -8,6 +8,7 @@ use std::process::Command;
 pub struct Postgres {
     dir: tempfile::TempDir,
     bin: PathBuf,
+    opts: String,
     pub url: String,
 }
 
@@ -92,34 +93,42 @@ impl Postgres {
             "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
             dir.path().display()
         );
-        let log = dir.path().join("log");
-        run_as_owner(
-            &bin.join("pg_ctl"),
-            &[
-                "-D",
-                data_s,
-                "-o",
-                &opts,
-                "-l",
-                log.to_str().unwrap(),
-                "-w",
-                "start",
-            ],
-        );
-        Postgres {
+        let pg = Postgres {
             url: format!("postgres://airscope@127.0.0.1:{port}/postgres"),
             dir,
             bin,
-        }
+            opts,
+        };
+        pg.pg_ctl(&["-w", "start"]);
+        pg
+    }
+
+    fn pg_ctl(&self, args: &[&str]) {
+        let data = self.dir.path().join("data");
+        let log = self.dir.path().join("log");
+        let mut all = vec![
+            "-D",
+            data.to_str().unwrap(),
+            "-o",
+            &self.opts,
+            "-l",
+            log.to_str().unwrap(),
+        ];
+        all.extend_from_slice(args);
+        run_as_owner(&self.bin.join("pg_ctl"), &all);
+    }
+
+    /// Crash the server (immediate shutdown: no checkpoint, every connection dropped), keep it
+    /// down for `down`, and start it again on the same port and data.
+    pub fn crash_and_restart(&self, down: std::time::Duration) {
+        self.pg_ctl(&["-m", "immediate", "stop"]);
+        std::thread::sleep(down);
+        self.pg_ctl(&["-w", "start"]);
     }
 }
 
 impl Drop for Postgres {
     fn drop(&mut self) {
-        let data = self.dir.path().join("data");
-        run_as_owner(
-            &self.bin.join("pg_ctl"),
-            &["-D", data.to_str().unwrap(), "-m", "immediate", "stop"],
-        );
+        self.pg_ctl(&["-m", "immediate", "stop"]);
     }
 }
