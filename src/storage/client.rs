@@ -66,11 +66,13 @@ impl Bucket {
     pub fn open(loc: &BucketLocation, cfg: &StorageConfig) -> Result<Bucket, StorageError> {
         let url = url::Url::parse(&loc.endpoint)
             .map_err(|_| StorageError::Permanent(format!("bad endpoint URL {}", loc.endpoint)))?;
+        let allow_http = url.scheme() == "http";
         let mut options = ClientOptions::new()
             .with_timeout(Duration::from_secs(cfg.request_timeout_secs))
             .with_connect_timeout(Duration::from_secs(10))
-            .with_allow_http(url.scheme() == "http");
-        if loc.user_endpoint && !cfg.allow_private_endpoints {
+            .with_allow_http(allow_http);
+        let public_only = loc.user_endpoint && !cfg.allow_private_endpoints;
+        if public_only {
             let literal = match url.host() {
                 Some(url::Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
                 Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
@@ -101,6 +103,10 @@ impl Bucket {
             .with_secret_access_key(&loc.secret_key)
             .with_virtual_hosted_style_request(false)
             .with_client_options(options)
+            .with_http_connector(super::http::Shared {
+                allow_http,
+                public_only,
+            })
             .with_retry(retry)
             .build()
             .map_err(|e| StorageError::Permanent(format!("storage client: {e}")))?;

@@ -41,6 +41,21 @@ impl S3Auth for Auth {
 struct Access {
     keys: Arc<KeyStore>,
     store: Arc<dyn Store>,
+    /// A bucket's owner never changes once recorded, so it is read from the store once.
+    owners: dashmap::DashMap<String, String>,
+}
+
+impl Access {
+    async fn owner(&self, bucket: &str) -> Result<Option<String>, crate::store::StoreError> {
+        if let Some(owner) = self.owners.get(bucket) {
+            return Ok(Some(owner.clone()));
+        }
+        let owner = self.store.bucket_owner(bucket).await?;
+        if let Some(o) = &owner {
+            self.owners.insert(bucket.to_string(), o.clone());
+        }
+        Ok(owner)
+    }
 }
 
 #[async_trait::async_trait]
@@ -74,7 +89,7 @@ impl S3Access for Access {
                 .await
                 .map_err(internal)?;
         }
-        let owner = self.store.bucket_owner(bucket).await.map_err(internal)?;
+        let owner = self.owner(bucket).await.map_err(internal)?;
         if key.user_id == ADMIN_USER || owner.as_deref() == Some(key.user_id.as_str()) {
             Ok(())
         } else {
@@ -95,7 +110,11 @@ pub async fn serve(
     let fs = s3s_fs::FileSystem::new(root).map_err(|e| std::io::Error::other(format!("{e:?}")))?;
     let mut builder = S3ServiceBuilder::new(fs);
     builder.set_auth(Auth(keys.clone()));
-    builder.set_access(Access { keys, store });
+    builder.set_access(Access {
+        keys,
+        store,
+        owners: Default::default(),
+    });
     let service = builder.build();
     let http = ConnBuilder::new(TokioExecutor::new());
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -110,6 +129,9 @@ pub async fn serve(
             },
             () = shutdown.cancelled() => break,
         };
+        // Responses go out as several writes; without this, Nagle's algorithm holds the last
+        // one until the client's delayed ACK (40 ms per request on Linux).
+        let _ = socket.set_nodelay(true);
         let conn = http.serve_connection(TokioIo::new(socket), service.clone());
         let conn = graceful.watch(conn.into_owned());
         tokio::spawn(async move {

@@ -4,6 +4,7 @@
 pub mod client;
 pub mod embedded;
 pub mod guard;
+mod http;
 pub mod keys;
 
 pub use client::{Bucket, BucketLocation, StorageError};

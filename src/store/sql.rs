@@ -133,6 +133,15 @@ impl SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(|e| Some(map_err(e)))?;
+        // Claims walk the users in the round robin; a new user joins it as never served.
+        sqlx::query(
+            "INSERT INTO fairness (user_id, last_claim) VALUES ($1, 0) \
+             ON CONFLICT (user_id) DO NOTHING",
+        )
+        .bind(&job.user_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| Some(map_err(e)))?;
         if let Some(idem) = idem {
             let r = sqlx::query(
                 "INSERT INTO idempotency (user_id, key, body_hash, job_id, created) \
@@ -375,58 +384,57 @@ impl Store for SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(map_err)?;
-        let next = sqlx::query(AssertSqlSafe(format!(
-            "SELECT j.id, j.status FROM jobs j LEFT JOIN fairness f ON f.user_id = j.user_id \
-             WHERE (j.status = 'submitted' AND j.not_before <= $1) \
-                OR (j.status IN {LIVE} AND j.lease_expires < $1) \
-             ORDER BY j.priority DESC, COALESCE(f.last_claim, 0) ASC, j.created ASC, j.id ASC \
-             LIMIT 1{}",
-            self.dialect.skip_locked("j")
-        )))
-        .bind(now_ms)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        let Some(next) = next else {
+        // A job whose worker crashed or stalled goes first: it had already been started.
+        let expired = format!(
+            "SELECT id FROM jobs WHERE status IN {LIVE} AND lease_expires < $1 \
+             ORDER BY priority DESC, lease_expires LIMIT 1{}",
+            self.dialect.skip_locked()
+        );
+        let mut taken = None;
+        for (pick, recovered) in [
+            (expired.as_str(), true),
+            (self.dialect.next_queued(), false),
+        ] {
+            let row = sqlx::query(AssertSqlSafe(format!(
+                "UPDATE jobs SET status = 'preflight', attempt = attempt + 1, \
+                 lease_expires = $2, started = COALESCE(started, $1), progress = 0 \
+                 WHERE id = ({pick}) RETURNING {JOB_COLUMNS}, secrets, output_key"
+            )))
+            .bind(now_ms)
+            .bind(now_ms + lease_ms)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            if let Some(row) = row {
+                taken = Some((row, recovered));
+                break;
+            }
+        }
+        let Some((row, recovered)) = taken else {
             tx.commit().await.map_err(map_err)?;
             return Ok(None);
         };
-        let id: String = next.try_get("id").map_err(map_err)?;
-        let prev_status: String = next.try_get("status").map_err(map_err)?;
-        let row = sqlx::query(
-            "UPDATE jobs SET status = 'preflight', attempt = attempt + 1, lease_expires = $1, \
-             started = COALESCE(started, $2), progress = 0 WHERE id = $3 \
-             RETURNING user_id, attempt, secrets, output_key",
-        )
-        .bind(now_ms + lease_ms)
-        .bind(now_ms)
-        .bind(&id)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        let user_id: String = row.try_get("user_id").map_err(map_err)?;
+        let job = job_from_row(&row)?;
+        // Last, so that the user's round-robin row is locked for as short a time as possible.
         sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO fairness (user_id, last_claim) VALUES ($1, {}) \
              ON CONFLICT (user_id) DO UPDATE SET last_claim = excluded.last_claim",
             self.dialect.next_fairness()
         )))
-        .bind(&user_id)
+        .bind(&job.user_id)
         .execute(&mut *tx)
         .await
         .map_err(map_err)?;
-        let job = Self::job_by_id(&mut tx, &id)
-            .await?
-            .ok_or_else(|| StoreError::Internal("claimed job vanished".into()))?;
         tx.commit().await.map_err(map_err)?;
         Ok(Some(Claim {
             lease: Lease {
-                job_id: id,
-                attempt: row.try_get("attempt").map_err(map_err)?,
+                job_id: job.id.clone(),
+                attempt: job.attempt,
             },
-            job,
             secrets: row.try_get("secrets").map_err(map_err)?,
             output_key: row.try_get("output_key").map_err(map_err)?,
-            recovered: prev_status != "submitted",
+            job,
+            recovered,
         }))
     }
 
@@ -504,7 +512,7 @@ impl Store for SqlStore {
              WHERE id IN (SELECT id FROM jobs WHERE notify_state = 'pending' \
                           AND notify_next_at <= $2 ORDER BY notify_next_at LIMIT $3{}) \
              RETURNING {JOB_COLUMNS}, notify_secret, notify_attempts",
-            self.dialect.skip_locked("jobs")
+            self.dialect.skip_locked()
         )))
         .bind(now_ms + lease_ms)
         .bind(now_ms)

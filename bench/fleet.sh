@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Fleet benchmarks on a throwaway Postgres (issue 10).
+#  1. Claim throughput with no-op work, 4 workers: target >= 2,000 jobs/s. Side by side in
+#     one run: the same claims on SQLite, and pgbench running the bare SQL floor (one
+#     `FOR UPDATE SKIP LOCKED` claim per transaction, no fairness or fencing) on the same
+#     server with 4 clients.
+#  2. Real small jobs (`pdf` on tests/fixtures/report.pdf) through the whole service:
+#     1 worker process pinned to core 0 versus 2 worker processes pinned to cores 0 and 1.
+#     Target: >= 1.7x. Throughput is jobs / (last completion - first start), read from the
+#     store, so process start-up is not counted.
+#   bench/fleet.sh [claim-jobs] [pdf-jobs] [slots-per-worker]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+claim_jobs=${1:-20000}
+pdf_jobs=${2:-400}
+slots=${3:-1}
+parts=${PARTS:-12}  # PARTS=2 runs only the end-to-end part
+
+pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+work=$(mktemp -d)
+as_owner() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  as_owner "$pgbin/pg_ctl" -D "$work/pg" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+[ "$(id -u)" -eq 0 ] && chown postgres:postgres "$work"
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+as_owner "$pgbin/initdb" -D "$work/pg" -U airscope --auth=trust -E UTF8 --no-sync >/dev/null
+as_owner "$pgbin/pg_ctl" -D "$work/pg" -l "$work/pg.log" -w \
+  -o "-p $port -k $work -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
+pg="postgres://airscope@127.0.0.1:$port"
+psql() { "$pgbin/psql" -qtAX "$@"; }
+psql "$pg/postgres" -c "CREATE DATABASE claims" -c "CREATE DATABASE floor" -c "CREATE DATABASE fleet"
+echo "postgres $("$pgbin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port; $(nproc) cores"
+
+if [[ $parts == *1* ]]; then
+echo "== 1. claim throughput, no-op work, 4 workers, $claim_jobs jobs"
+cargo bench --bench claims -q -- --jobs "$claim_jobs" --workers 4 "$pg/claims" "sqlite://$work/claims.db" 2>/dev/null
+psql "$pg/floor" -c "CREATE TABLE q (id bigserial PRIMARY KEY, status text NOT NULL)" \
+  -c "INSERT INTO q (status) SELECT 'queued' FROM generate_series(1, $claim_jobs)"
+cat >"$work/claim.sql" <<'SQL'
+UPDATE q SET status = 'done' WHERE id = (SELECT id FROM q WHERE status = 'queued' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED);
+SQL
+floor=$("$pgbin/pgbench" -n -c 4 -j 2 -t $((claim_jobs / 4)) -f "$work/claim.sql" "$pg/floor" 2>&1 \
+  | awk '/^tps/ {print $3; exit}')
+printf 'reference  pgbench, 4 clients, bare SKIP LOCKED claim: %.0f claims/s\n' "$floor"
+fi
+[[ $parts == *2* ]] || exit 0
+
+echo "== 2. pdf jobs end to end: 1 vs 2 worker processes pinned to one core each ($slots job slot(s) each)"
+cargo build --release --bin airscope -q
+bin=$PWD/target/release/airscope
+export AIRSCOPE_MODELS__DIR=$PWD/target/bench-models
+$bin models fetch >/dev/null
+export AIRSCOPE_DATA_DIR=$work/data AIRSCOPE_STORE__URL=$pg/fleet RUST_LOG=warn \
+  AIRSCOPE_API__LISTEN=127.0.0.1:18790 AIRSCOPE_STORAGE__LISTEN=127.0.0.1:18791 \
+  AIRSCOPE_API__RATE_LIMIT_PER_SECOND=0
+keys=$($bin keys create --user bench)
+export AWS_ACCESS_KEY_ID=$(awk '/^access_key:/ {print $2}' <<<"$keys")
+export AWS_SECRET_ACCESS_KEY=$(awk '/^secret_key:/ {print $2}' <<<"$keys")
+$bin serve --no-workers >"$work/serve.log" 2>&1 &
+pids+=($!)
+api=http://127.0.0.1:18790
+for _ in $(seq 100); do curl -sf $api/healthz >/dev/null && break; sleep 0.1; done
+s3=(aws --endpoint-url http://127.0.0.1:18791 --region us-east-1 s3)
+"${s3[@]}" mb s3://media >/dev/null
+"${s3[@]}" mb s3://results >/dev/null
+"${s3[@]}" cp tests/fixtures/report.pdf s3://media/report.pdf >/dev/null
+
+round() { # round NAME WORKERS: queue pdf_jobs jobs, run WORKERS pinned processes, print jobs/s
+  local batch=$1 n=$2
+  local body="{\"Name\":\"$batch\",\"Batch\":\"$batch\",\"Services\":{\"pdf\":\"\"},\"Source\":{\"Bucket\":\"media\",\"ObjectKey\":\"report.pdf\"},\"Destination\":{\"Bucket\":\"results\",\"Region\":\"us-east-1\"}}"
+  for _ in $(seq "$pdf_jobs"); do
+    curl -sf -o /dev/null -X POST $api/jobs -H "Authorization: $AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" -d "$body"
+  done
+  local wp=()
+  for core in $(seq 0 $((n - 1))); do
+    AIRSCOPE_WORKER__CONCURRENCY=$slots AIRSCOPE_STORAGE__ENDPOINT=http://127.0.0.1:18791 \
+      taskset -c "$core" $bin worker >"$work/worker-$batch-$core.log" 2>&1 &
+    wp+=($!)
+    pids+=($!)
+  done
+  while [ "$(psql "$pg/fleet" -c "SELECT COUNT(*) FROM jobs WHERE batch = '$batch' AND status IN ('submitted', 'preflight', 'in_progress')")" != 0 ]; do
+    sleep 1
+  done
+  kill "${wp[@]}"
+  wait "${wp[@]}" 2>/dev/null || true
+  psql "$pg/fleet" -c "SELECT COUNT(*) FILTER (WHERE status = 'completed'), COUNT(*) FILTER (WHERE status <> 'completed'),
+    ROUND(COUNT(*) * 1000.0 / (MAX(completed) - MIN(started)), 1), COALESCE(MIN(error), '') FROM jobs WHERE batch = '$batch'"
+}
+one=$(round one 1)
+two=$(round two 2)
+IFS='|' read -r c1 f1 r1 e1 <<<"$one"
+IFS='|' read -r c2 f2 r2 e2 <<<"$two"
+echo "1 worker process  (core 0):      $r1 jobs/s ($c1 completed, $f1 not${e1:+: $e1})"
+echo "2 worker processes (cores 0, 1): $r2 jobs/s ($c2 completed, $f2 not${e2:+: $e2})"
+python3 -c "print(f'speed-up: {$r2 / $r1:.2f}x (target >= 1.7x)')"
