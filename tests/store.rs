@@ -17,6 +17,11 @@ enum Backing {
 }
 
 async fn open(backend: &str) -> (Backing, Arc<dyn Store>) {
+    let (backing, _, s) = open_with_url(backend).await;
+    (backing, s)
+}
+
+async fn open_with_url(backend: &str) -> (Backing, String, Arc<dyn Store>) {
     let (backing, url) = if backend == "sqlite" {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("t.db").display());
@@ -29,7 +34,7 @@ async fn open(backend: &str) -> (Backing, Arc<dyn Store>) {
     let s = store::open(&url, store::DEFAULT_BUSY_TIMEOUT)
         .await
         .unwrap();
-    (backing, s)
+    (backing, url, s)
 }
 
 /// One `#[tokio::test]` per backend for each contract test.
@@ -47,6 +52,7 @@ macro_rules! on_both {
 on_both!(
     urgent_first_then_round_robin_between_users_then_oldest,
     expired_leases_are_taken_over_and_the_old_holder_is_fenced,
+    a_claim_lost_in_a_database_crash_cannot_share_its_lease,
     a_retry_reuses_the_output_key_of_an_earlier_attempt,
     jobs_that_keep_losing_their_lease_fail,
     retry_later_waits_for_not_before,
@@ -156,6 +162,32 @@ async fn expired_leases_are_taken_over_and_the_old_holder_is_fenced(backend: &st
         (j.status, j.completed_ms),
         (Status::Completed, Some(12_000))
     );
+}
+
+async fn a_claim_lost_in_a_database_crash_cannot_share_its_lease(backend: &str) {
+    let (_d, url, s) = open_with_url(backend).await;
+    s.insert_job(job("alice", "j", 5, 1), None).await.unwrap();
+    let first = s.claim(1_000, 5_000, 3).await.unwrap().unwrap();
+    // The database loses the claim's commit (Postgres worker writes do not wait for the
+    // disk): the row is as it was before, while the first worker runs on.
+    sqlx::any::install_default_drivers();
+    let db = sqlx::AnyPool::connect(&url).await.unwrap();
+    sqlx::query(
+        "UPDATE jobs SET status = 'submitted', attempt = 0, lease_expires = NULL, \
+         lease_token = NULL, started = NULL WHERE id = $1",
+    )
+    .bind(&first.job.id)
+    .execute(&db)
+    .await
+    .unwrap();
+    let second = s.claim(2_000, 5_000, 3).await.unwrap().unwrap();
+    assert_eq!(
+        second.lease.attempt, first.lease.attempt,
+        "the same attempt"
+    );
+    assert!(!s.heartbeat(&first.lease, 9_000, 50).await.unwrap());
+    assert_eq!(s.reserve_output(&first.lease, "k1").await.unwrap(), None);
+    assert!(s.heartbeat(&second.lease, 9_000, 50).await.unwrap());
 }
 
 async fn a_retry_reuses_the_output_key_of_an_earlier_attempt(backend: &str) {

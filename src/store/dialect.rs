@@ -95,15 +95,47 @@ impl Dialect {
             Dialect::Postgres => options.max_connections(8).connect(url).await,
         }
         .map_err(map_err)?;
+        self.migrate(&pool).await?;
+        Ok(pool)
+    }
+
+    /// A second pool for the writes workers make under a lease (claims, heartbeats, progress,
+    /// outcomes). On Postgres they commit without waiting for the WAL flush: a write lost in a
+    /// database crash only means the lease expires and the job runs again, and the random
+    /// lease token keeps the old holder fenced. Everything users are told (submissions,
+    /// cancels) and the output key reservation stay durable on the main pool.
+    pub async fn connect_worker_pool(
+        self,
+        main: &AnyPool,
+        url: &str,
+        busy_timeout: Duration,
+    ) -> StoreResult<AnyPool> {
+        match self {
+            Dialect::Sqlite => Ok(main.clone()),
+            Dialect::Postgres => {
+                let mut url = url::Url::parse(url)
+                    .map_err(|_| StoreError::BadUrl("unparsable postgres URL".into()))?;
+                url.query_pairs_mut()
+                    .append_pair("options", "-c synchronous_commit=off");
+                AnyPoolOptions::new()
+                    .acquire_timeout(busy_timeout + Duration::from_secs(10))
+                    .max_connections(8)
+                    .connect(url.as_str())
+                    .await
+                    .map_err(map_err)
+            }
+        }
+    }
+
+    async fn migrate(self, pool: &AnyPool) -> StoreResult<()> {
         let migrator = match self {
             Dialect::Sqlite => sqlx::migrate!("migrations/sqlite"),
             Dialect::Postgres => sqlx::migrate!("migrations/postgres"),
         };
         migrator
-            .run(&pool)
+            .run(pool)
             .await
-            .map_err(|e| StoreError::Internal(format!("migration: {e}")))?;
-        Ok(pool)
+            .map_err(|e| StoreError::Internal(format!("migration: {e}")))
     }
 }
 

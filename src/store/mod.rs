@@ -92,7 +92,10 @@ pub enum CancelOutcome {
 #[derive(Debug, Clone)]
 pub struct Lease {
     pub job_id: String,
+    /// Which attempt this is (1 for the first run); counts towards `max_attempts`.
     pub attempt: i64,
+    /// Drawn at random by the claim; every write of the holder must carry it.
+    pub token: String,
 }
 
 #[derive(Debug)]
@@ -167,11 +170,13 @@ pub trait Store: Send + Sync + 'static {
     async fn count_by_status(&self) -> StoreResult<Vec<(Status, i64)>>;
     /// Timings of the newest `limit` jobs that ended (any terminal status) after `since_ms`.
     async fn recent_timings(&self, since_ms: i64, limit: i64) -> StoreResult<Vec<JobTiming>>;
-    /// Submission time of the oldest job still waiting for a worker.
+    /// Since when the longest-waiting queued job has been due (its submission, or the end of
+    /// its retry delay).
     async fn oldest_queued(&self) -> StoreResult<Option<i64>>;
 
-    /// Take the next job: highest priority, then the user served least recently, then the
-    /// oldest; jobs whose lease expired count as queued. Jobs that used all attempts fail.
+    /// Take the next job: first a job whose lease expired (its worker crashed or stalled; it
+    /// had already started), else the highest priority, then the user served least recently,
+    /// then the oldest. Expired jobs that used all their attempts fail instead.
     async fn claim(
         &self,
         now_ms: i64,

@@ -17,6 +17,8 @@ use super::*;
 
 pub struct SqlStore {
     pool: AnyPool,
+    /// For writes under a lease; see [`Dialect::connect_worker_pool`].
+    worker_pool: AnyPool,
     dialect: Dialect,
     /// Postgres URL for LISTEN (a listener needs its own connection).
     listen_url: Option<String>,
@@ -42,27 +44,28 @@ where
 
 impl SqlStore {
     pub async fn open(url: &str, busy_timeout: Duration) -> StoreResult<SqlStore> {
-        if let Some(path) = url.strip_prefix("sqlite://") {
+        let dialect = if let Some(path) = url.strip_prefix("sqlite://") {
             if let Some(dir) = std::path::Path::new(path).parent() {
                 if !dir.as_os_str().is_empty() {
                     std::fs::create_dir_all(dir)
                         .map_err(|e| StoreError::Unavailable(format!("{}: {e}", dir.display())))?;
                 }
             }
-            Ok(SqlStore {
-                pool: Dialect::Sqlite.connect(url, busy_timeout).await?,
-                dialect: Dialect::Sqlite,
-                listen_url: None,
-            })
+            Dialect::Sqlite
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Ok(SqlStore {
-                pool: Dialect::Postgres.connect(url, busy_timeout).await?,
-                dialect: Dialect::Postgres,
-                listen_url: Some(url.to_string()),
-            })
+            Dialect::Postgres
         } else {
-            Err(StoreError::BadUrl(url.to_string()))
-        }
+            return Err(StoreError::BadUrl(url.to_string()));
+        };
+        let pool = dialect.connect(url, busy_timeout).await?;
+        Ok(SqlStore {
+            worker_pool: dialect
+                .connect_worker_pool(&pool, url, busy_timeout)
+                .await?,
+            pool,
+            dialect,
+            listen_url: (dialect == Dialect::Postgres).then(|| url.to_string()),
+        })
     }
 
     async fn begin(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
@@ -174,8 +177,62 @@ impl SqlStore {
         Ok(Inserted::Created(created))
     }
 
-    /// Runs a worker's update, fenced by its lease: `sql` ends with
-    /// `WHERE id = $N AND attempt = $N+1 AND status IN LIVE`, the lease bound after `args`.
+    /// The claim as a transaction of several statements (SQLite cannot modify data inside a
+    /// `WITH`); the same steps as [`claim_statement`].
+    async fn claim_in_steps(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        max_attempts: i64,
+        token: &str,
+    ) -> StoreResult<Option<sqlx::any::AnyRow>> {
+        let mut tx = self.begin().await?;
+        let bind = |sql: String| {
+            sqlx::query(AssertSqlSafe(sql))
+                .bind(now_ms)
+                .bind(now_ms + lease_ms)
+                .bind(max_attempts)
+                .bind(token.to_string())
+        };
+        bind(give_up_exhausted())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        let mut taken = None;
+        for (pick, recovered) in [
+            (expired(self.dialect), 1),
+            (self.dialect.next_queued().to_string(), 0),
+        ] {
+            // `$3` and `$4` are bound but not all used; SQLite allows that.
+            taken = bind(format!(
+                "UPDATE jobs SET {TAKE} WHERE id = ({pick}) \
+                 RETURNING {JOB_COLUMNS}, secrets, output_key, {recovered} AS recovered"
+            ))
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            if taken.is_some() {
+                break;
+            }
+        }
+        if let Some(row) = &taken {
+            let user: String = row.try_get("user_id").map_err(map_err)?;
+            sqlx::query(AssertSqlSafe(format!(
+                "INSERT INTO fairness (user_id, last_claim) VALUES ($1, {}) \
+                 ON CONFLICT (user_id) DO UPDATE SET last_claim = excluded.last_claim",
+                self.dialect.next_fairness()
+            )))
+            .bind(user)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(taken)
+    }
+
+    /// Runs a worker's update, fenced by its lease: `sql` ends with [`fence`], the lease bound
+    /// after `args`.
     async fn fenced(
         &self,
         sql: String,
@@ -183,19 +240,20 @@ impl SqlStore {
         lease: &Lease,
     ) -> StoreResult<bool> {
         add(&mut args, lease.job_id.clone());
-        add(&mut args, lease.attempt);
+        add(&mut args, lease.token.clone());
         let n = sqlx::query_with(AssertSqlSafe(sql), args)
-            .execute(&self.pool)
+            .execute(&self.worker_pool)
             .await
             .map_err(map_err)?;
         Ok(n.rows_affected() == 1)
     }
 }
 
-/// `WHERE id = $n AND attempt = $n+1` for a fenced update whose own values take `$1..$n-1`.
+/// `WHERE id = $n AND lease_token = $n+1 ...` for a fenced update whose own values take
+/// `$1..$n-1`.
 fn fence(first: usize) -> String {
     format!(
-        "WHERE id = ${first} AND attempt = ${} AND status IN {LIVE}",
+        "WHERE id = ${first} AND lease_token = ${} AND status IN {LIVE}",
         first + 1
     )
 }
@@ -221,6 +279,59 @@ fn list_filter(user_id: &str, q: &ListQuery) -> (String, AnyArguments) {
         filter += &format!(" AND created < {}", add(&mut args, t));
     }
     (filter, args)
+}
+
+/// Sets the claimed job's lease; `$1` now, `$2` lease end, `$4` token.
+const TAKE: &str = "status = 'preflight', attempt = attempt + 1, lease_expires = $2, \
+    lease_token = $4, started = COALESCE(started, $1), progress = 0";
+
+/// Fails the jobs whose lease expired after their last allowed attempt (`$1` now, `$3`
+/// max attempts).
+fn give_up_exhausted() -> String {
+    format!(
+        "UPDATE jobs SET status = 'failed', completed = $1, secrets = NULL, \
+         lease_expires = NULL, error = 'the job was interrupted ' || attempt || \
+         ' times (worker crashed or stalled); giving up', {NOTIFY_ON_END} \
+         WHERE status IN {LIVE} AND lease_expires < $1 AND attempt >= $3"
+    )
+}
+
+/// A job whose worker crashed or stalled; it goes first, as it had already been started.
+fn expired(dialect: Dialect) -> String {
+    format!(
+        "SELECT id FROM jobs WHERE status IN {LIVE} AND lease_expires < $1 AND attempt < $3 \
+         ORDER BY priority DESC, lease_expires LIMIT 1{}",
+        dialect.skip_locked()
+    )
+}
+
+/// The whole claim as one Postgres statement (one round trip, one commit): give up exhausted
+/// jobs, pick an expired lease or else the next queued job, take it, and move its user to
+/// the back of the round robin.
+fn claim_statement() -> String {
+    let columns = JOB_COLUMNS
+        .split(", ")
+        .map(|c| format!("j.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "WITH exhausted AS ({give_up}), \
+         pick AS (SELECT id, 1::BIGINT AS recovered FROM ({expired}) e \
+                  UNION ALL SELECT id, 0 FROM ({queued}) q LIMIT 1), \
+         claimed AS (UPDATE jobs j SET {take} FROM pick WHERE j.id = pick.id \
+                     RETURNING {columns}, j.secrets, j.output_key, pick.recovered), \
+         fair AS (INSERT INTO fairness (user_id, last_claim) \
+                  SELECT user_id, {next} FROM claimed \
+                  ON CONFLICT (user_id) DO UPDATE SET last_claim = excluded.last_claim) \
+         SELECT * FROM claimed",
+        give_up = give_up_exhausted(),
+        expired = expired(Dialect::Postgres),
+        queued = Dialect::Postgres.next_queued(),
+        take = TAKE
+            .replace("attempt + 1", "j.attempt + 1")
+            .replace("COALESCE(started", "COALESCE(j.started"),
+        next = Dialect::Postgres.next_fairness(),
+    )
 }
 
 #[async_trait]
@@ -347,7 +458,7 @@ impl Store for SqlStore {
     async fn recent_timings(&self, since_ms: i64, limit: i64) -> StoreResult<Vec<JobTiming>> {
         let rows = sqlx::query(
             "SELECT created, started, completed FROM jobs WHERE completed > $1 \
-             ORDER BY completed DESC LIMIT $2",
+             AND status IN ('completed', 'failed') ORDER BY completed DESC LIMIT $2",
         )
         .bind(since_ms)
         .bind(limit)
@@ -358,12 +469,16 @@ impl Store for SqlStore {
     }
 
     async fn oldest_queued(&self) -> StoreResult<Option<i64>> {
-        sqlx::query("SELECT MIN(created) AS t FROM jobs WHERE status = 'submitted'")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(map_err)?
-            .try_get("t")
-            .map_err(map_err)
+        // A job sent back by a retry has waited since it became due, not since submission.
+        sqlx::query(
+            "SELECT MIN(CASE WHEN not_before > created THEN not_before ELSE created END) AS t \
+             FROM jobs WHERE status = 'submitted'",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(map_err)?
+        .try_get("t")
+        .map_err(map_err)
     }
 
     async fn claim(
@@ -372,69 +487,35 @@ impl Store for SqlStore {
         lease_ms: i64,
         max_attempts: i64,
     ) -> StoreResult<Option<Claim>> {
-        let mut tx = self.begin().await?;
-        sqlx::query(AssertSqlSafe(format!(
-            "UPDATE jobs SET status = 'failed', completed = $1, secrets = NULL, \
-             lease_expires = NULL, error = 'the job was interrupted ' || attempt || \
-             ' times (worker crashed or stalled); giving up', {NOTIFY_ON_END} \
-             WHERE status IN {LIVE} AND lease_expires < $1 AND attempt >= $2"
-        )))
-        .bind(now_ms)
-        .bind(max_attempts)
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        // A job whose worker crashed or stalled goes first: it had already been started.
-        let expired = format!(
-            "SELECT id FROM jobs WHERE status IN {LIVE} AND lease_expires < $1 \
-             ORDER BY priority DESC, lease_expires LIMIT 1{}",
-            self.dialect.skip_locked()
-        );
-        let mut taken = None;
-        for (pick, recovered) in [
-            (expired.as_str(), true),
-            (self.dialect.next_queued(), false),
-        ] {
-            let row = sqlx::query(AssertSqlSafe(format!(
-                "UPDATE jobs SET status = 'preflight', attempt = attempt + 1, \
-                 lease_expires = $2, started = COALESCE(started, $1), progress = 0 \
-                 WHERE id = ({pick}) RETURNING {JOB_COLUMNS}, secrets, output_key"
-            )))
-            .bind(now_ms)
-            .bind(now_ms + lease_ms)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(map_err)?;
-            if let Some(row) = row {
-                taken = Some((row, recovered));
-                break;
+        let token = uuid::Uuid::new_v4().simple().to_string();
+        let taken = match self.dialect {
+            Dialect::Postgres => sqlx::query(AssertSqlSafe(claim_statement()))
+                .bind(now_ms)
+                .bind(now_ms + lease_ms)
+                .bind(max_attempts)
+                .bind(&token)
+                .fetch_optional(&self.worker_pool)
+                .await
+                .map_err(map_err)?,
+            Dialect::Sqlite => {
+                self.claim_in_steps(now_ms, lease_ms, max_attempts, &token)
+                    .await?
             }
-        }
-        let Some((row, recovered)) = taken else {
-            tx.commit().await.map_err(map_err)?;
+        };
+        let Some(row) = taken else {
             return Ok(None);
         };
         let job = job_from_row(&row)?;
-        // Last, so that the user's round-robin row is locked for as short a time as possible.
-        sqlx::query(AssertSqlSafe(format!(
-            "INSERT INTO fairness (user_id, last_claim) VALUES ($1, {}) \
-             ON CONFLICT (user_id) DO UPDATE SET last_claim = excluded.last_claim",
-            self.dialect.next_fairness()
-        )))
-        .bind(&job.user_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        tx.commit().await.map_err(map_err)?;
         Ok(Some(Claim {
             lease: Lease {
                 job_id: job.id.clone(),
                 attempt: job.attempt,
+                token,
             },
             secrets: row.try_get("secrets").map_err(map_err)?,
             output_key: row.try_get("output_key").map_err(map_err)?,
+            recovered: row.try_get::<i64, _>("recovered").map_err(map_err)? != 0,
             job,
-            recovered,
         }))
     }
 
@@ -465,7 +546,7 @@ impl Store for SqlStore {
         )))
         .bind(key)
         .bind(&lease.job_id)
-        .bind(lease.attempt)
+        .bind(&lease.token)
         .fetch_optional(&self.pool)
         .await
         .map_err(map_err)?;

@@ -49,7 +49,6 @@ pub async fn run_job(ctx: &Arc<WorkerContext>, claim: Claim) {
 
     let end = run(ctx, &claim, &token, progress).await;
 
-    heartbeat.abort();
     stop_on_shutdown.abort();
     ctx.signals.running.remove(&job_id);
     let lease = &claim.lease;
@@ -108,6 +107,9 @@ pub async fn run_job(ctx: &Arc<WorkerContext>, claim: Claim) {
         }
         RunEnd::Stopped => Some("stopped"),
     };
+    // Only now: the lease must stay alive while the outcome is recorded (through a store
+    // outage, `record` retries for a while).
+    heartbeat.abort();
     metrics::histogram!("airscope_job_attempt_seconds").record(started.elapsed().as_secs_f64());
     tracing::info!(job = %job_id, outcome = recorded.unwrap_or("lease lost"), "attempt ended");
 }
