@@ -3,9 +3,10 @@
 #  1. Claim throughput with no-op work (claim, then record completed), 4 workers: target
 #     >= 2,000 jobs/s. Side by side in one run: the same on SQLite, and pgbench running the
 #     bare SQL floor (a `FOR UPDATE SKIP LOCKED` claim and a finish on a one-column table, no
-#     fairness or fencing) on the same server with 4 clients. Commits are durable
-#     (Postgres defaults).
-#  2. Real small jobs (`pdf` on tests/fixtures/report.pdf) through the whole service:
+#     fairness or fencing) on the same server with 4 clients, committing as airscope's worker
+#     writes do (synchronous_commit=off; see docs/operations.md).
+#  2. Real small jobs (`pdf` on a 40-page, 90 KB text PDF from bench/make_pdf.py) through the
+#     whole service (API, embedded storage and Postgres share the same machine):
 #     1 worker process pinned to core 0 versus 2 worker processes pinned to cores 0 and 1.
 #     Target: >= 1.7x. Throughput is jobs / (last completion - first start), read from the
 #     store, so process start-up is not counted.
@@ -48,7 +49,7 @@ cat >"$work/claim.sql" <<'SQL'
 UPDATE q SET status = 'claimed' WHERE id = (SELECT id FROM q WHERE status = 'queued' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id AS jid \gset
 UPDATE q SET status = 'done' WHERE id = :jid;
 SQL
-floor=$("$pgbin/pgbench" -n -c 4 -j 2 -t $((claim_jobs / 4)) -M prepared -f "$work/claim.sql" "$pg/floor" 2>&1 \
+floor=$(PGOPTIONS='-c synchronous_commit=off' "$pgbin/pgbench" -n -c 4 -j 2 -t $((claim_jobs / 4)) -M prepared -f "$work/claim.sql" "$pg/floor" 2>&1 \
   | awk '/^tps/ {print $3; exit}')
 printf 'reference  pgbench, 4 clients, bare SKIP LOCKED claim + finish: %.0f jobs/s\n' "$floor"
 fi
@@ -72,11 +73,12 @@ for _ in $(seq 100); do curl -sf $api/healthz >/dev/null && break; sleep 0.1; do
 s3=(aws --endpoint-url http://127.0.0.1:18791 --region us-east-1 s3)
 "${s3[@]}" mb s3://media >/dev/null
 "${s3[@]}" mb s3://results >/dev/null
-"${s3[@]}" cp tests/fixtures/report.pdf s3://media/report.pdf >/dev/null
+python3 bench/make_pdf.py 40 >"$work/doc.pdf"
+"${s3[@]}" cp "$work/doc.pdf" s3://media/doc.pdf >/dev/null
 
 round() { # round NAME WORKERS: queue pdf_jobs jobs, run WORKERS pinned processes, print jobs/s
   local batch=$1 n=$2
-  local body="{\"Name\":\"$batch\",\"Batch\":\"$batch\",\"Services\":{\"pdf\":\"\"},\"Source\":{\"Bucket\":\"media\",\"ObjectKey\":\"report.pdf\"},\"Destination\":{\"Bucket\":\"results\",\"Region\":\"us-east-1\"}}"
+  local body="{\"Name\":\"$batch\",\"Batch\":\"$batch\",\"Services\":{\"pdf\":\"\"},\"Source\":{\"Bucket\":\"media\",\"ObjectKey\":\"doc.pdf\"},\"Destination\":{\"Bucket\":\"results\",\"Region\":\"us-east-1\"}}"
   for _ in $(seq "$pdf_jobs"); do
     curl -sf -o /dev/null -X POST $api/jobs -H "Authorization: $AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" -d "$body"
   done
