@@ -68,9 +68,7 @@ impl Dialect {
 
     pub async fn connect(self, url: &str, busy_timeout: Duration) -> StoreResult<AnyPool> {
         sqlx::any::install_default_drivers();
-        // Opening a connection can be slow on a loaded machine; waiting for a lock is what
-        // `busy_timeout` bounds.
-        let options = AnyPoolOptions::new().acquire_timeout(busy_timeout + Duration::from_secs(10));
+        let options = pool_options(busy_timeout);
         let pool = match self {
             Dialect::Sqlite => {
                 let busy_ms = busy_timeout.as_millis();
@@ -117,8 +115,7 @@ impl Dialect {
                     .map_err(|_| StoreError::BadUrl("unparsable postgres URL".into()))?;
                 url.query_pairs_mut()
                     .append_pair("options", "-c synchronous_commit=off");
-                AnyPoolOptions::new()
-                    .acquire_timeout(busy_timeout + Duration::from_secs(10))
+                pool_options(busy_timeout)
                     .max_connections(8)
                     .connect(url.as_str())
                     .await
@@ -137,6 +134,12 @@ impl Dialect {
             .await
             .map_err(|e| StoreError::Internal(format!("migration: {e}")))
     }
+}
+
+fn pool_options(busy_timeout: Duration) -> AnyPoolOptions {
+    // Opening a connection can be slow on a loaded machine; waiting for a lock is what
+    // `busy_timeout` bounds.
+    AnyPoolOptions::new().acquire_timeout(busy_timeout + Duration::from_secs(10))
 }
 
 /// Unreachable, overloaded or locked databases are `Unavailable` (callers answer 503 or retry);

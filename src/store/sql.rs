@@ -1,6 +1,6 @@
 //! The store on a SQL database: SQLite for one machine, Postgres for fleets. Both run the
 //! same statements through sqlx's `Any` driver; [`Dialect`] holds the few differences.
-//! Every write a worker makes is fenced by its attempt number.
+//! Every write a worker makes is fenced by the token drawn when it claimed the job.
 
 use std::time::Duration;
 
@@ -178,7 +178,7 @@ impl SqlStore {
     }
 
     /// The claim as a transaction of several statements (SQLite cannot modify data inside a
-    /// `WITH`); the same steps as [`claim_statement`].
+    /// `WITH`); the same steps as [`CLAIM_STATEMENT`].
     async fn claim_in_steps(
         &self,
         now_ms: i64,
@@ -231,14 +231,10 @@ impl SqlStore {
         Ok(taken)
     }
 
-    /// Runs a worker's update, fenced by its lease: `sql` ends with [`fence`], the lease bound
-    /// after `args`.
-    async fn fenced(
-        &self,
-        sql: String,
-        mut args: AnyArguments,
-        lease: &Lease,
-    ) -> StoreResult<bool> {
+    /// Runs a worker's `UPDATE jobs SET {set}`, fenced by its lease; `set` uses the
+    /// placeholders of `args`, and the lease is bound after them.
+    async fn fenced(&self, set: &str, mut args: AnyArguments, lease: &Lease) -> StoreResult<bool> {
+        let sql = format!("UPDATE jobs SET {set} {}", fence(args.len() + 1));
         add(&mut args, lease.job_id.clone());
         add(&mut args, lease.token.clone());
         let n = sqlx::query_with(AssertSqlSafe(sql), args)
@@ -307,19 +303,14 @@ fn expired(dialect: Dialect) -> String {
 
 /// The whole claim as one Postgres statement (one round trip, one commit): give up exhausted
 /// jobs, pick an expired lease or else the next queued job, take it, and move its user to
-/// the back of the round robin.
-fn claim_statement() -> String {
-    let columns = JOB_COLUMNS
-        .split(", ")
-        .map(|c| format!("j.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+/// the back of the round robin. Built once: it is on every claim's path.
+static CLAIM_STATEMENT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
         "WITH exhausted AS ({give_up}), \
-         pick AS (SELECT id, 1::BIGINT AS recovered FROM ({expired}) e \
+         pick AS (SELECT id AS picked, 1::BIGINT AS recovered FROM ({expired}) e \
                   UNION ALL SELECT id, 0 FROM ({queued}) q LIMIT 1), \
-         claimed AS (UPDATE jobs j SET {take} FROM pick WHERE j.id = pick.id \
-                     RETURNING {columns}, j.secrets, j.output_key, pick.recovered), \
+         claimed AS (UPDATE jobs SET {TAKE} FROM pick WHERE id = picked \
+                     RETURNING {JOB_COLUMNS}, secrets, output_key, recovered), \
          fair AS (INSERT INTO fairness (user_id, last_claim) \
                   SELECT user_id, {next} FROM claimed \
                   ON CONFLICT (user_id) DO UPDATE SET last_claim = excluded.last_claim) \
@@ -327,12 +318,9 @@ fn claim_statement() -> String {
         give_up = give_up_exhausted(),
         expired = expired(Dialect::Postgres),
         queued = Dialect::Postgres.next_queued(),
-        take = TAKE
-            .replace("attempt + 1", "j.attempt + 1")
-            .replace("COALESCE(started", "COALESCE(j.started"),
         next = Dialect::Postgres.next_fairness(),
     )
-}
+});
 
 #[async_trait]
 impl Store for SqlStore {
@@ -489,7 +477,7 @@ impl Store for SqlStore {
     ) -> StoreResult<Option<Claim>> {
         let token = uuid::Uuid::new_v4().simple().to_string();
         let taken = match self.dialect {
-            Dialect::Postgres => sqlx::query(AssertSqlSafe(claim_statement()))
+            Dialect::Postgres => sqlx::query(AssertSqlSafe(CLAIM_STATEMENT.as_str()))
                 .bind(now_ms)
                 .bind(now_ms + lease_ms)
                 .bind(max_attempts)
@@ -523,20 +511,16 @@ impl Store for SqlStore {
         let mut args = AnyArguments::default();
         add(&mut args, until_ms);
         add(&mut args, progress);
-        let sql = format!(
-            "UPDATE jobs SET lease_expires = $1, \
-             progress = CASE WHEN progress > $2 THEN progress ELSE $2 END {}",
-            fence(3)
-        );
-        self.fenced(sql, args, lease).await
+        let set =
+            "lease_expires = $1, progress = CASE WHEN progress > $2 THEN progress ELSE $2 END";
+        self.fenced(set, args, lease).await
     }
 
     async fn advance(&self, lease: &Lease, status: Status, progress: i64) -> StoreResult<bool> {
         let mut args = AnyArguments::default();
         add(&mut args, status.as_str());
         add(&mut args, progress);
-        let sql = format!("UPDATE jobs SET status = $1, progress = $2 {}", fence(3));
-        self.fenced(sql, args, lease).await
+        self.fenced("status = $1, progress = $2", args, lease).await
     }
 
     async fn reserve_output(&self, lease: &Lease, key: &str) -> StoreResult<Option<String>> {
@@ -561,24 +545,19 @@ impl Store for SqlStore {
         add(&mut args, outcome.error_count);
         add(&mut args, outcome.output_path.clone());
         add(&mut args, now_ms);
-        let sql = format!(
-            "UPDATE jobs SET status = $1, error = $2, error_count = $3, output_path = $4, \
-             completed = $5, secrets = NULL, lease_expires = NULL, \
-             progress = CASE WHEN $1 = 'completed' THEN 100 ELSE progress END, {NOTIFY_ON_END} {}",
-            fence(6)
+        let set = format!(
+            "status = $1, error = $2, error_count = $3, output_path = $4, completed = $5, \
+             secrets = NULL, lease_expires = NULL, \
+             progress = CASE WHEN $1 = 'completed' THEN 100 ELSE progress END, {NOTIFY_ON_END}"
         );
-        self.fenced(sql, args, lease).await
+        self.fenced(&set, args, lease).await
     }
 
     async fn retry_later(&self, lease: &Lease, not_before_ms: i64) -> StoreResult<bool> {
         let mut args = AnyArguments::default();
         add(&mut args, not_before_ms);
-        let sql = format!(
-            "UPDATE jobs SET status = 'submitted', not_before = $1, lease_expires = NULL, \
-             progress = 0 {}",
-            fence(2)
-        );
-        self.fenced(sql, args, lease).await
+        let set = "status = 'submitted', not_before = $1, lease_expires = NULL, progress = 0";
+        self.fenced(set, args, lease).await
     }
 
     async fn due_webhooks(
