@@ -39,6 +39,17 @@ impl Drop for Fleet {
     }
 }
 
+/// An API-only node (embedded storage, no workers) on a fresh Postgres, with extra
+/// `[worker]` settings for the tests' own processes to share.
+fn api_node(worker_toml: &str) -> (postgres::Postgres, Server) {
+    let pg = postgres::Postgres::start();
+    let s = start(&format!(
+        "[store]\nurl = \"{}\"\n[worker]\nconcurrency = 0\n{worker_toml}",
+        pg.url
+    ));
+    (pg, s)
+}
+
 /// A user's completed and failed jobs; None while the API cannot reach the store.
 async fn count_terminal(api: &Api, keys: &Keys) -> Option<(i64, i64)> {
     let mut counts = [0; 2];
@@ -70,11 +81,7 @@ fn one_file_per_job(s: &Server, keys: &Keys, bucket: &str, ids: &[String]) {
 
 #[tokio::test]
 async fn two_hundred_jobs_complete_exactly_once_while_workers_are_killed() {
-    let pg = postgres::Postgres::start();
-    let s = start(&format!(
-        "[store]\nurl = \"{}\"\n[worker]\nconcurrency = 0\nlease_secs = 2\nmax_attempts = 20",
-        pg.url
-    ));
+    let (_pg, s) = api_node("lease_secs = 2\nmax_attempts = 20");
     let alice = s.create_key("alice", false);
     s.upload(&alice, "media", "report.pdf", &fixture("report.pdf"));
     let _ = s.aws(&alice, &["s3", "mb", "s3://results"]);
@@ -117,11 +124,7 @@ async fn two_hundred_jobs_complete_exactly_once_while_workers_are_killed() {
 
 #[tokio::test]
 async fn a_paused_worker_cannot_write_its_stale_result() {
-    let pg = postgres::Postgres::start();
-    let s = start(&format!(
-        "[store]\nurl = \"{}\"\n[worker]\nconcurrency = 0\nlease_secs = 2",
-        pg.url
-    ));
+    let (_pg, s) = api_node("lease_secs = 2");
     let alice = s.create_key("alice", false);
     let long = s.dir.path().join("long.pdf");
     std::fs::write(&long, long_pdf(30000)).unwrap();
@@ -157,11 +160,7 @@ async fn a_paused_worker_cannot_write_its_stale_result() {
 
 #[tokio::test]
 async fn a_postgres_restart_mid_run_loses_and_duplicates_nothing() {
-    let pg = postgres::Postgres::start();
-    let s = start(&format!(
-        "[store]\nurl = \"{}\"\n[worker]\nconcurrency = 0",
-        pg.url
-    ));
+    let (pg, s) = api_node("");
     let alice = s.create_key("alice", false);
     s.upload(&alice, "media", "report.pdf", &fixture("report.pdf"));
     let _ = s.aws(&alice, &["s3", "mb", "s3://results"]);
@@ -229,11 +228,7 @@ async fn start_order(api: &Api, keys: &Keys) -> Vec<serde_json::Value> {
 
 #[tokio::test]
 async fn priority_and_fairness_hold_across_worker_processes() {
-    let pg = postgres::Postgres::start();
-    let s = start(&format!(
-        "[store]\nurl = \"{}\"\n[worker]\nconcurrency = 0",
-        pg.url
-    ));
+    let (_pg, s) = api_node("");
     let alice = s.create_key("alice", false);
     let bob = s.create_key("bob", false);
     for keys in [&alice, &bob] {
