@@ -322,57 +322,25 @@ async fn idempotency_key_returns_the_first_job() {
     let bob = s.create_key("bob", false);
     let api = s.client();
     let body = job_body("idem", "media", "a.pdf", "results");
-    let first = api
-        .call(
-            "POST",
-            "/jobs",
-            Some(&alice),
-            Some(&body),
-            &[("Idempotency-Key", "k1")],
-        )
-        .await;
+    let first = api.submit_once(&alice, &body, "k1").await;
     assert_eq!(first.status, 200);
     // Same body with keys in another order and other spacing is the same request.
     let reordered: Value = serde_json::from_str(
         r#"{"Destination": {"Region": "us-east-1", "Bucket": "results"}, "Source": {"ObjectKey": "a.pdf", "Bucket": "media"}, "Services": {"pdf": ""}, "Name": "idem"}"#,
     )
     .unwrap();
-    let again = api
-        .call(
-            "POST",
-            "/jobs",
-            Some(&alice),
-            Some(&reordered),
-            &[("Idempotency-Key", "k1")],
-        )
-        .await;
+    let again = api.submit_once(&alice, &reordered, "k1").await;
     assert_eq!(again.status, 200);
     assert_eq!(again.body["Job"]["Id"], first.body["Job"]["Id"]);
     let mut other = body.clone();
     other["Name"] = json!("different");
-    let clash = api
-        .call(
-            "POST",
-            "/jobs",
-            Some(&alice),
-            Some(&other),
-            &[("Idempotency-Key", "k1")],
-        )
-        .await;
+    let clash = api.submit_once(&alice, &other, "k1").await;
     assert_eq!(
         (clash.status, clash.body["ErrorCode"].as_str()),
         (409, Some("IDEMPOTENCY_MISMATCH"))
     );
     // Keys are per user.
-    let bobs = api
-        .call(
-            "POST",
-            "/jobs",
-            Some(&bob),
-            Some(&body),
-            &[("Idempotency-Key", "k1")],
-        )
-        .await;
+    let bobs = api.submit_once(&bob, &body, "k1").await;
     assert_eq!(bobs.status, 200);
     assert_ne!(bobs.body["Job"]["Id"], first.body["Job"]["Id"]);
     assert_eq!(api.get("/jobs", &alice).await.body["TotalRecords"], 1);
@@ -590,25 +558,9 @@ async fn the_whole_service_runs_on_postgres() {
     let _ = s.aws(&alice, &["s3", "mb", "s3://results"]);
     let api = s.client();
     let body = job_body("pg", "media", "report.pdf", "results");
-    let first = api
-        .call(
-            "POST",
-            "/jobs",
-            Some(&alice),
-            Some(&body),
-            &[("Idempotency-Key", "pg-1")],
-        )
-        .await;
+    let first = api.submit_once(&alice, &body, "pg-1").await;
     let id = first.body["Job"]["Id"].as_str().unwrap().to_string();
-    let again = api
-        .call(
-            "POST",
-            "/jobs",
-            Some(&alice),
-            Some(&body),
-            &[("Idempotency-Key", "pg-1")],
-        )
-        .await;
+    let again = api.submit_once(&alice, &body, "pg-1").await;
     assert_eq!(again.body["Job"]["Id"], id.as_str());
     let job = api.wait_for(&alice, &id, &["completed", "failed"]).await;
     assert_eq!(job["Status"], "completed", "{job}");

@@ -360,6 +360,13 @@ impl Api {
         self.call("POST", path, Some(keys), Some(body), &[]).await
     }
 
+    /// `POST /jobs` with an `Idempotency-Key`.
+    pub async fn submit_once(&self, keys: &Keys, body: &Value, idem: &str) -> Resp {
+        let header = [("Idempotency-Key", idem)];
+        self.call("POST", "/jobs", Some(keys), Some(body), &header)
+            .await
+    }
+
     pub async fn submit(&self, keys: &Keys, body: &Value) -> String {
         let r = self.post("/jobs", keys, body).await;
         assert_eq!(r.status, 200, "{}", r.text);
