@@ -218,8 +218,7 @@ impl SqlStore {
         if let Some(row) = &taken {
             let user: String = row.try_get("user_id").map_err(map_err)?;
             sqlx::query(AssertSqlSafe(format!(
-                "INSERT INTO fairness (user_id, last_claim) VALUES ($1, {}) \
-                 ON CONFLICT (user_id) DO UPDATE SET last_claim = excluded.last_claim",
+                "UPDATE fairness SET last_claim = {} WHERE user_id = $1",
                 self.dialect.next_fairness()
             )))
             .bind(user)
@@ -303,7 +302,9 @@ fn expired(dialect: Dialect) -> String {
 
 /// The whole claim as one Postgres statement (one round trip, one commit): give up exhausted
 /// jobs, pick an expired lease or else the next queued job, take it, and move its user to
-/// the back of the round robin. Built once: it is on every claim's path.
+/// the back of the round robin. When a concurrent claim is moving the same user, this one
+/// leaves it to that one: waiting on its row lock would serialize each user's claims.
+/// Built once: it is on every claim's path.
 static CLAIM_STATEMENT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
         "WITH exhausted AS ({give_up}), \
@@ -311,9 +312,9 @@ static CLAIM_STATEMENT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|
                   UNION ALL SELECT id, 0 FROM ({queued}) q LIMIT 1), \
          claimed AS (UPDATE jobs SET {TAKE} FROM pick WHERE id = picked \
                      RETURNING {JOB_COLUMNS}, secrets, output_key, recovered), \
-         fair AS (INSERT INTO fairness (user_id, last_claim) \
-                  SELECT user_id, {next} FROM claimed \
-                  ON CONFLICT (user_id) DO UPDATE SET last_claim = excluded.last_claim) \
+         fair AS (UPDATE fairness SET last_claim = {next} WHERE user_id IN \
+                  (SELECT f.user_id FROM fairness f JOIN claimed c ON c.user_id = f.user_id \
+                   FOR UPDATE OF f SKIP LOCKED)) \
          SELECT * FROM claimed",
         give_up = give_up_exhausted(),
         expired = expired(Dialect::Postgres),
