@@ -1,6 +1,8 @@
 //! Analysers: each service turns decoded media into its section of the metadata file. They
 //! run on one decode through [`pipeline`]; a failing analyser fails only its own service.
 
+pub mod audiotag;
+mod onnx;
 pub mod pdf;
 pub mod pipeline;
 
@@ -10,7 +12,7 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::jobs::services::ServiceConfigs;
+use crate::jobs::services::{AudioChannel, ServiceConfigs};
 use crate::media::pdf::PdfInfo;
 use crate::media::shots::Shot;
 use crate::media::{MediaInfo, MediaType};
@@ -84,20 +86,55 @@ pub fn applies(service: &str, media: MediaType) -> bool {
     }
 }
 
-/// The analyser of a service and the version written into `services`.
+type Built = Result<Box<dyn Analyser>, AnalyseError>;
+
+/// The analyser of a service and the version written into `services`; building it loads its
+/// models, so a missing model fails that service alone.
 fn analyser_for(
     service: &str,
     configs: &ServiceConfigs,
-) -> Option<(&'static str, Box<dyn Analyser>)> {
+    input: &Input,
+) -> Option<(&'static str, Built)> {
+    fn boxed(a: Result<impl Analyser + 'static, AnalyseError>) -> Built {
+        a.map(|a| Box::new(a) as Box<dyn Analyser>)
+    }
     match service {
         "pdf" => Some((
             pdf::VERSION,
-            Box::new(pdf::PdfAnalyser::new(
+            boxed(Ok(pdf::PdfAnalyser::new(
                 configs.pdf.clone().unwrap_or_default(),
-            )),
+            ))),
         )),
+        "audiotag" => {
+            let config = configs.audiotag.clone().unwrap_or_default();
+            Some((
+                audiotag::VERSION,
+                check_channel(config.audio_channel, &input.media)
+                    .and_then(|()| boxed(audiotag::AudiotagAnalyser::new(config, input))),
+            ))
+        }
         _ => None,
     }
+}
+
+/// A channel index the media does not have fails the service that asked for it, not the
+/// decode every service shares.
+fn check_channel(channel: AudioChannel, media: &MediaInfo) -> Result<(), AnalyseError> {
+    match (channel, media.audio_channels) {
+        (AudioChannel::Index(i), Some(n)) if i >= n => Err(AnalyseError::Failed(format!(
+            "audio_channel {i} does not exist: the audio has {n} channel(s), numbered from 0"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Why a service cannot run on this media at all, if it cannot.
+fn inapplicable(service: &str, media: &MediaInfo) -> Option<String> {
+    if !applies(service, media.media_type) {
+        return Some(format!("not applicable to {}", media.media_type.as_str()));
+    }
+    let hears = matches!(service, "s2t" | "audiotag");
+    (hears && media.audio_codec.is_none()).then(|| "the media has no audio stream".into())
 }
 
 /// Run every requested service on one input, in output order. `pdf` runs for every PDF,
@@ -118,13 +155,19 @@ pub fn run_all(input: &Input, configs: &ServiceConfigs) -> Result<Analysis, Anal
             end: start.clone(),
             outcome: Outcome::Skipped(why),
         };
-        if !applies(service, input.media.media_type) {
-            let why = format!("not applicable to {}", input.media.media_type.as_str());
+        if let Some(why) = inapplicable(service, &input.media) {
             runs.push(skipped(why));
             continue;
         }
-        match analyser_for(service, configs) {
-            Some((version, analyser)) => {
+        match analyser_for(service, configs, input) {
+            Some((version, Err(e))) => runs.push(ServiceRun {
+                service,
+                version,
+                start: start.clone(),
+                end: crate::time::rfc3339_now_nanos(),
+                outcome: Outcome::Failed(e.to_string()),
+            }),
+            Some((version, Ok(analyser))) => {
                 runs.push(ServiceRun {
                     service,
                     version,

