@@ -30,6 +30,7 @@ pub struct LogMel {
     frame: Vec<f32>,
     spectrum: Vec<realfft::num_complex::Complex<f32>>,
     scratch: Vec<realfft::num_complex::Complex<f32>>,
+    magnitude: Vec<f32>,
 }
 
 impl Default for LogMel {
@@ -49,6 +50,7 @@ impl Default for LogMel {
             window,
             bands: mel_bands(),
             pending: Vec::new(),
+            magnitude: vec![0.0; BINS],
         }
     }
 }
@@ -103,11 +105,16 @@ impl LogMel {
             self.fft
                 .process_with_scratch(&mut self.frame, &mut self.spectrum, &mut self.scratch)
                 .expect("buffers sized by the planner");
+            // Each bin feeds two bands: take its magnitude once (and without `hypot`'s
+            // overflow care, which these magnitudes never need).
+            for (m, c) in self.magnitude.iter_mut().zip(&self.spectrum) {
+                *m = (c.re * c.re + c.im * c.im).sqrt();
+            }
             for (m, (first, weights)) in mel.iter_mut().zip(&self.bands) {
                 let energy: f32 = weights
                     .iter()
-                    .zip(&self.spectrum[*first..])
-                    .map(|(w, c)| w * c.norm())
+                    .zip(&self.magnitude[*first..])
+                    .map(|(w, a)| w * a)
                     .sum();
                 *m = (energy + LOG_OFFSET).ln();
             }

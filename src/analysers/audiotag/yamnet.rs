@@ -56,7 +56,8 @@ impl Yamnet {
     ) -> Result<Vec<f32>, AnalyseError> {
         let q = self.input;
         for (byte, v) in self.bytes.iter_mut().zip(frames.flatten()) {
-            *byte = (v / q.scale + q.zero).round().clamp(0.0, 255.0) as u8;
+            // Non-negative after the clamp, so adding a half and truncating rounds.
+            *byte = ((v / q.scale + q.zero).clamp(0.0, 255.0) + 0.5) as u8;
         }
         let tensor = TensorRef::from_array_view(([1usize, 1, PATCH, BANDS], self.bytes.as_slice()))
             .map_err(failed)?;
