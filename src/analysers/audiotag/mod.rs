@@ -118,8 +118,8 @@ impl Analyser for AudiotagAnalyser {
             entries.push(json!({
                 "label": self.labels[s.label],
                 "confidence": round(f64::from(s.confidence), 3),
-                "start": round(s.start.max(origin), 2),
-                "end": round(if last { end } else { s.end.min(end) }, 2),
+                "start": round(s.start.max(origin), 3),
+                "end": round(if last { end } else { s.end.min(end) }, 3),
             }));
         }
         Ok(("audio_classifications", serde_json::Value::Array(entries)))
