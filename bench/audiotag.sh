@@ -6,6 +6,7 @@
 #    Python API (same library version and model, one thread), only `session.run` timed
 #    (bench/yamnet_reference.py). Target: airscope <= 1.2x of it. Also shown: the reference
 #    with ONNX Runtime's default graph optimisation, which fuses the int8 kernels.
+#  - memory: peak RSS on three times the length (the same audio looped), which must stay flat.
 #   bench/audiotag.sh [minutes=60]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,8 +43,12 @@ echo "audio: $minutes min of AAC; $(nproc) cores; all runs on core 0"
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-/usr/bin/time -f '%e %M' -o "$out/time" taskset -c 0 $bin analyze --services audiotag --out "$out" "$audio" >/dev/null
+/usr/bin/time -f '%e %M' -o "$out/time" taskset -c 0 $bin analyze --services audiotag --out "$out" "$audio" >/dev/null 2>&1
 read -r ours rss <"$out/time"
+long=$work/audiotag-$((minutes * 3))m.m4a
+[ -s "$long" ] || ffmpeg -hide_banner -loglevel error -y -stream_loop 2 -i "$audio" -c copy "$long"
+/usr/bin/time -f '%e %M' -o "$out/time3" taskset -c 0 $bin analyze --services audiotag --out "$out/3" "$long" >/dev/null 2>&1
+read -r ours3 rss3 <"$out/time3"
 entries=$(python3 -c "import json,glob; print(len(json.load(open(glob.glob('$out/*.json')[0]))['message_payload']['audio_classifications']))")
 read -r patches bare < <(taskset -c 0 "$venv/bin/python" bench/yamnet_reference.py "$AIRSCOPE_MODELS__DIR/yamnet" "$audio")
 read -r _ fused < <(taskset -c 0 "$venv/bin/python" bench/yamnet_reference.py "$AIRSCOPE_MODELS__DIR/yamnet" "$audio" --default-graph)
@@ -53,4 +58,5 @@ print(f"airscope analyze:  {ours:6.1f} s  ({minutes * 60 / ours:.0f}x real time;
 print(f"bare inference:    {bare:6.1f} s  ($patches patches, {bare / $patches * 1000:.2f} ms each; same graph settings)")
 print(f"  ORT default graph: {fused:4.1f} s  ({fused / $patches * 1000:.2f} ms each; fused int8 kernels)")
 print(f"airscope / bare:   {ours / bare:.2f}x (target <= 1.2x)")
+print(f"3x the length:     {$ours3:6.1f} s, peak RSS $((rss3 / 1024)) MB (vs $((rss / 1024)) MB)")
 PY

@@ -60,7 +60,10 @@ impl AudiotagAnalyser {
     fn score_front(&mut self) -> Result<(), AnalyseError> {
         let scores = self.model.score(self.frames.iter().take(PATCH))?;
         let origin = self.origin.unwrap_or(0.0);
-        // A patch stands for the hop around its centre; the first reaches back to the start.
+        // A patch scores a sound once it fills about a quarter of it, so the patches that
+        // hit reach past the sound on both sides; a segment therefore runs from a quarter hop
+        // before its first patch's centre to a quarter hop after its last one's (measured on
+        // real speech onsets; see docs/services.md). The first patch reaches back to the start.
         let centre = origin
             + self.patches as f64 * HOP_SECS
             + ((PATCH - 1) as f64 * FRAME_SECS) / 2.0
@@ -68,9 +71,9 @@ impl AudiotagAnalyser {
         let start = if self.patches == 0 {
             origin
         } else {
-            centre - HOP_SECS / 2.0
+            centre - HOP_SECS / 4.0
         };
-        self.last_end = centre + HOP_SECS / 2.0;
+        self.last_end = centre + HOP_SECS / 4.0;
         self.segments
             .push(self.patches, start, self.last_end, &scores);
         self.patches += 1;
