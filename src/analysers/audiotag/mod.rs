@@ -110,8 +110,7 @@ impl Analyser for AudiotagAnalyser {
         let end = origin + self.samples as f64 / RATE;
         if self.patches == 0 && self.samples > 0 {
             // Shorter than one patch: pad with silence.
-            let silence = [(1e-6f32).ln(); BANDS];
-            self.frames.resize(PATCH, silence);
+            self.frames.resize(PATCH, mel::silence());
             self.score_front()?;
         }
         let mut entries = Vec::new();
@@ -120,16 +119,16 @@ impl Analyser for AudiotagAnalyser {
             let last = s.end >= self.last_end;
             entries.push(json!({
                 "label": self.labels[s.label],
-                "confidence": round(f64::from(s.confidence), 3),
-                "start": round(s.start.max(origin), 3),
-                "end": round(if last { end } else { s.end.min(end) }, 3),
+                "confidence": round3(f64::from(s.confidence)),
+                "start": round3(s.start.max(origin)),
+                "end": round3(if last { end } else { s.end.min(end) }),
             }));
         }
         Ok(("audio_classifications", serde_json::Value::Array(entries)))
     }
 }
 
-fn round(v: f64, places: i32) -> f64 {
-    let f = 10f64.powi(places);
-    (v * f).round() / f
+/// The contract's precision for times; confidences use the same.
+fn round3(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
 }
