@@ -29,10 +29,13 @@ if [ ! -s "$audio" ]; then
   if ls $fixtures/*.ogg >/dev/null 2>&1; then
     list=$work/audiotag-list.txt
     : >"$list"
-    for f in $fixtures/*.ogg $fixtures/*.wav $fixtures/*.flac; do
-      [ -e "$f" ] && echo "file '$PWD/$f'" >>"$list"
+    mkdir -p "$work/parts"
+    for f in $fixtures/*; do  # one format for all, so the concat demuxer can join them
+      part=$work/parts/$(basename "${f%.*}").wav
+      ffmpeg -hide_banner -loglevel error -y -i "$f" -vn -ac 2 -ar 44100 -c:a pcm_s16le "$part"
+      echo "file '$part'" >>"$list"
     done
-    ffmpeg -hide_banner -loglevel error -y -f concat -safe 0 -i "$list" -ac 2 -ar 44100 "$work/loop.wav"
+    ffmpeg -hide_banner -loglevel error -y -f concat -safe 0 -i "$list" -c copy "$work/loop.wav"
     src=(-stream_loop -1 -i "$work/loop.wav")
   else
     src=(-f lavfi -i "anoisesrc=c=pink:a=0.1,volume=1" -f lavfi -i "sine=f=440" -filter_complex amix=inputs=2)
