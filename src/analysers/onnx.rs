@@ -79,7 +79,7 @@ pub fn session(models_dir: &Path, model: &Path) -> Result<Pooled, AnalyseError> 
 
 /// Every graph optimisation but one: a quantised graph keeps its quantise/dequantise pairs
 /// with float kernels between them instead of fused int8 kernels. Scores are the same and,
-/// for YAMNet on x86-64, 1.6x faster (bench/audiotag.sh); float graphs have no such pairs.
+/// for YAMNet on x86-64, 1.7-2x faster (bench/audiotag.sh); float graphs have no such pairs.
 fn open(model: &Path) -> ort::Result<Session> {
     Session::builder()?
         .with_optimization_level(GraphOptimizationLevel::Level3)?
