@@ -311,14 +311,9 @@ fn silence_and_a_10_ms_file_give_no_sound_but_silence() {
 /// Uploads `file` and runs an `audiotag` job with `config`; returns the metadata file.
 async fn job(s: &Server, keys: &Keys, file: &Path, config: Value) -> Value {
     let key = file.file_name().unwrap().to_str().unwrap();
-    s.upload(keys, "media", key, file);
     let mut body = job_body(key, "media", key, "results");
     body["Services"] = json!({"audiotag": {"config": config}});
-    let api = s.client();
-    let id = api.submit(keys, &body).await;
-    let job = api.wait_for(keys, &id, &["completed", "failed"]).await;
-    assert_eq!(job["Status"], "completed", "{job}");
-    s.metadata(keys, &id).await
+    s.complete_job(keys, key, file, &body).await
 }
 
 fn service(doc: &Value) -> &Value {

@@ -10,14 +10,8 @@ use common::*;
 use serde_json::Value;
 
 async fn run(s: &Server, keys: &Keys, key: &str, file: &Path) -> Value {
-    s.upload(keys, "media", key, file);
-    let api = s.client();
-    let id = api
-        .submit(keys, &job_body(key, "media", key, "results"))
-        .await;
-    let job = api.wait_for(keys, &id, &["completed", "failed"]).await;
-    assert_eq!(job["Status"], "completed", "{key}: {job}");
-    s.metadata(keys, &id).await
+    s.complete_job(keys, key, file, &job_body(key, "media", key, "results"))
+        .await
 }
 
 #[tokio::test]

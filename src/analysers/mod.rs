@@ -161,11 +161,10 @@ pub fn run_all(input: &Input, configs: &ServiceConfigs) -> Result<Analysis, Anal
         }
         match analyser_for(service, configs, input) {
             Some((version, Err(e))) => runs.push(ServiceRun {
-                service,
                 version,
-                start: start.clone(),
                 end: crate::time::rfc3339_now_nanos(),
                 outcome: Outcome::Failed(e.to_string()),
+                ..skipped(String::new())
             }),
             Some((version, Ok(analyser))) => {
                 runs.push(ServiceRun {

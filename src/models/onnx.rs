@@ -54,17 +54,26 @@ pub fn lower_ir_to_10(mut bytes: Vec<u8>) -> Result<Vec<u8>, String> {
     }
 }
 
-/// Reads the scalar initialiser `name` (float, or 8-bit integer as used for zero points).
-pub fn scalar(path: &Path, name: &str) -> Result<f32, String> {
+/// Reads the scalar initialisers `names` (float, or 8-bit integer as used for zero points),
+/// decoding the file once.
+pub fn scalars<const N: usize>(path: &Path, names: [&str; N]) -> Result<[f32; N], String> {
     let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let model: ModelProto = prost::Message::decode(bytes.as_slice())
         .map_err(|e| format!("{}: not an ONNX model: {e}", path.display()))?;
+    let mut values = [0.0; N];
+    for (value, name) in values.iter_mut().zip(names) {
+        *value = scalar_in(&model, name).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(values)
+}
+
+fn scalar_in(model: &ModelProto, name: &str) -> Result<f32, String> {
     let tensor = model
         .graph
         .iter()
         .flat_map(|g| &g.initializer)
         .find(|t| t.name == name)
-        .ok_or_else(|| format!("{}: no initialiser `{name}`", path.display()))?;
+        .ok_or_else(|| format!("no initialiser `{name}`"))?;
     if tensor.dims.iter().product::<i64>() != 1 {
         return Err(format!("initialiser `{name}` is not a scalar"));
     }
@@ -116,9 +125,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("m.onnx");
         std::fs::write(&path, prost::Message::encode_to_vec(&model)).unwrap();
-        assert_eq!(scalar(&path, "s").unwrap(), 0.25);
-        assert_eq!(scalar(&path, "z").unwrap(), 144.0);
-        assert!(scalar(&path, "missing")
+        assert_eq!(scalars(&path, ["s", "z"]).unwrap(), [0.25, 144.0]);
+        assert!(scalars(&path, ["s", "missing"])
             .unwrap_err()
             .contains("no initialiser"));
     }

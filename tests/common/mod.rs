@@ -274,6 +274,17 @@ impl Server {
         serde_json::from_str(&text).unwrap()
     }
 
+    /// Uploads `file` as `media/{key}`, submits `body` (a job on it), and returns the
+    /// metadata file of the job, which must complete.
+    pub async fn complete_job(&self, keys: &Keys, key: &str, file: &Path, body: &Value) -> Value {
+        self.upload(keys, "media", key, file);
+        let api = self.client();
+        let id = api.submit(keys, body).await;
+        let job = api.wait_for(keys, &id, &["completed", "failed"]).await;
+        assert_eq!(job["Status"], "completed", "{key}: {job}");
+        self.metadata(keys, &id).await
+    }
+
     /// The metadata file of a completed job, fetched from where the API says it is and checked
     /// against the shipped schema.
     pub async fn metadata(&self, keys: &Keys, id: &str) -> Value {

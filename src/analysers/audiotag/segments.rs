@@ -24,6 +24,17 @@ struct Open {
     hits: u32,
 }
 
+impl Open {
+    fn close(&self, label: usize) -> Segment {
+        Segment {
+            label,
+            start: self.start,
+            end: self.end,
+            confidence: self.sum / self.hits as f32,
+        }
+    }
+}
+
 pub struct Segments {
     threshold: f32,
     open: BTreeMap<usize, Open>,
@@ -57,34 +68,20 @@ impl Segments {
             open.sum += score;
             open.hits += 1;
         }
-        let stale: Vec<usize> = self
-            .open
-            .iter()
-            .filter(|(_, o)| index - o.last > BRIDGE)
-            .map(|(l, _)| *l)
-            .collect();
-        for label in stale {
-            self.close(label);
-        }
-    }
-
-    fn close(&mut self, label: usize) {
-        if let Some(o) = self.open.remove(&label) {
-            self.done.push(Segment {
-                label,
-                start: o.start,
-                end: o.end,
-                confidence: o.sum / o.hits as f32,
-            });
-        }
+        let done = &mut self.done;
+        self.open.retain(|label, o| {
+            let stale = index - o.last > BRIDGE;
+            if stale {
+                done.push(o.close(*label));
+            }
+            !stale
+        });
     }
 
     /// Every segment, by start time, then by confidence, highest first.
     pub fn finish(mut self) -> Vec<Segment> {
-        let labels: Vec<usize> = self.open.keys().copied().collect();
-        for label in labels {
-            self.close(label);
-        }
+        self.done
+            .extend(self.open.iter().map(|(label, o)| o.close(*label)));
         self.done.sort_by(|a, b| {
             a.start
                 .total_cmp(&b.start)

@@ -35,15 +35,25 @@ impl Yamnet {
     pub fn load(models_dir: &Path) -> Result<Yamnet, AnalyseError> {
         let path = models::path_of(models_dir, "yamnet").map_err(failed)?;
         models::path_of(models_dir, "yamnet-weights").map_err(failed)?;
-        let quant = |name: &str| -> Result<Quant, AnalyseError> {
-            Ok(Quant {
-                scale: models::onnx::scalar(&path, &format!("{name}_scale")).map_err(failed)?,
-                zero: models::onnx::scalar(&path, &format!("{name}_zero_point")).map_err(failed)?,
-            })
-        };
+        let [in_scale, in_zero, out_scale, out_zero] = models::onnx::scalars(
+            &path,
+            [
+                "audio_scale",
+                "audio_zero_point",
+                "class_scores_scale",
+                "class_scores_zero_point",
+            ],
+        )
+        .map_err(failed)?;
         Ok(Yamnet {
-            input: quant("audio")?,
-            output: quant("class_scores")?,
+            input: Quant {
+                scale: in_scale,
+                zero: in_zero,
+            },
+            output: Quant {
+                scale: out_scale,
+                zero: out_zero,
+            },
             session: onnx::session(models_dir, &path)?,
             bytes: vec![0; PATCH * BANDS],
         })
