@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The main job on the embedded defaults: install what is missing, build, fetch the models,
 # start `airscope serve`, upload a sample PDF and a real recording (a phone call, from a pinned
-# package) with the AWS CLI, submit a job for each over HTTP (`pdf`, `audiotag`), wait for
-# them, and print the metadata files they wrote.
+# package) with the AWS CLI, submit jobs over HTTP (`pdf` on the PDF, `audiotag` and `s2t` on
+# the call), wait for them, and print the metadata files and the captions they wrote.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,7 +38,7 @@ echo "uploaded s3://demo-media/docs/report.pdf and s3://demo-media/audio/call.wa
 
 auth=(-H "x-amz-access-key: $access" -H "x-amz-secret-key: $secret")
 run_job() { # KEY SERVICE: submit, wait, print the metadata file
-  local job id status="" path
+  local job id status=""
   job=$(curl -sf -X POST "$api/jobs" "${auth[@]}" -H 'content-type: application/json' \
     -d "{\"Name\": \"demo $2\", \"Services\": {\"$2\": \"\"},
          \"Source\": {\"Bucket\": \"demo-media\", \"ObjectKey\": \"$1\"},
@@ -61,4 +61,7 @@ run_job() { # KEY SERVICE: submit, wait, print the metadata file
 }
 run_job docs/report.pdf pdf
 run_job audio/call.wav audiotag
+run_job audio/call.wav s2t
+echo "captions: ${path%_metadata.json}.vtt"
+$s3 s3 cp "${path%_metadata.json}.vtt" -
 echo "user demo: access_key=$access secret_key=$secret (data in $AIRSCOPE_DATA_DIR)"

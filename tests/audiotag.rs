@@ -4,52 +4,14 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use common::*;
 use serde_json::{json, Value};
 
-/// A recording fetched by scripts/fetch-audio-fixtures.sh (run by scripts/test.sh).
-fn recording(name: &str) -> PathBuf {
-    let dir = std::env::var_os("TEST_AUDIO_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/fixtures/audio"));
-    let path = dir.join(name);
-    assert!(
-        path.is_file(),
-        "{} is missing: run scripts/fetch-audio-fixtures.sh",
-        path.display()
-    );
-    path
-}
-
-/// `audio_classifications` of `airscope analyze --services audiotag FILE`, checked against
-/// the schema.
+/// `audio_classifications` of `airscope analyze --services audiotag FILE`.
 fn analyze(file: &Path) -> Vec<Value> {
-    let out = tempfile::tempdir().unwrap();
-    let run = Command::new(BIN)
-        .args(["analyze", "--services", "audiotag", "--out"])
-        .arg(out.path())
-        .arg(file)
-        .env("AIRSCOPE_MODELS__DIR", models_dir())
-        .env("AIRSCOPE_DATA_DIR", out.path())
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let json = std::fs::read_dir(out.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|e| e == "json"))
-        .expect("a metadata file");
-    let doc: Value = serde_json::from_slice(&std::fs::read(json).unwrap()).unwrap();
-    airscope::output::validate(&doc).unwrap();
-    let service = &doc["message_payload"]["services"][0];
-    assert_eq!(service["status"], "completed", "{service}");
+    let (doc, _dir) = analyze_file(file, "audiotag");
     doc["message_payload"]["audio_classifications"]
         .as_array()
         .expect("the section")
@@ -250,16 +212,6 @@ fn segments_change_within_half_a_second_of_a_switch_from_speech_to_music() {
     let music_start = music.iter().map(|s| s.0).fold(f64::INFINITY, f64::min);
     assert!((speech_end - switch).abs() <= 0.5, "speech {speech:?}");
     assert!((music_start - switch).abs() <= 0.5, "music {music:?}");
-}
-
-fn ffmpeg_to(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
-    let out = dir.join(name);
-    ffmpeg(args, &out);
-    out
-}
-
-fn arg(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 #[test]

@@ -5,6 +5,7 @@ pub mod audiotag;
 mod onnx;
 pub mod pdf;
 pub mod pipeline;
+pub mod s2t;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -17,6 +18,11 @@ use crate::media::pdf::PdfInfo;
 use crate::media::shots::Shot;
 use crate::media::{MediaInfo, MediaType};
 use pipeline::{Analyser, Job};
+
+/// The contract's precision for times; confidences use the same.
+fn round3(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}
 
 /// An output section: its key in the metadata file and its value.
 pub type Section = (&'static str, serde_json::Value);
@@ -111,6 +117,14 @@ fn analyser_for(
                 audiotag::VERSION,
                 check_channel(config.audio_channel, &input.media)
                     .and_then(|()| boxed(audiotag::AudiotagAnalyser::new(config, input))),
+            ))
+        }
+        "s2t" => {
+            let config = configs.s2t.clone().unwrap_or_default();
+            Some((
+                s2t::VERSION,
+                check_channel(config.audio_channel, &input.media)
+                    .and_then(|()| boxed(s2t::S2tAnalyser::new(config, input))),
             ))
         }
         _ => None,

@@ -41,6 +41,8 @@ pub struct Frame {
 /// Sections produced so far, by output key.
 pub type Findings = BTreeMap<&'static str, serde_json::Value>;
 
+/// Every call runs holding one permit of the [`ComputePool`]; a call that can use more
+/// threads asks for them with [`ComputePool::widen`].
 pub trait Analyser: Send {
     fn needs(&self) -> Needs;
     fn frame(&mut self, _frame: &Frame) -> Result<(), AnalyseError> {
@@ -58,6 +60,7 @@ pub trait Analyser: Send {
 pub struct ComputePool {
     free: Mutex<usize>,
     freed: Condvar,
+    size: usize,
 }
 
 impl ComputePool {
@@ -73,6 +76,7 @@ impl ComputePool {
         ComputePool {
             free: Mutex::new(permits.max(1)),
             freed: Condvar::new(),
+            size: permits.max(1),
         }
     }
 
@@ -84,15 +88,38 @@ impl ComputePool {
         }
         *free -= 1;
         drop(free);
-        struct Release<'a>(&'a ComputePool);
-        impl Drop for Release<'_> {
-            fn drop(&mut self) {
-                *self.0.free.lock().expect("pool lock") += 1;
-                self.0.freed.notify_one();
-            }
-        }
-        let _release = Release(self);
+        let _release = Release(self, 1);
         f()
+    }
+
+    /// For work that already holds a permit (every analyser call does): also take the
+    /// permits that are free right now, up to `max` in all, and give `f` the count. It never
+    /// waits, so a multi-threaded kernel uses idle cores without taking busy ones, and two
+    /// callers cannot deadlock each holding one permit while waiting for another.
+    pub fn widen<T>(&self, max: usize, f: impl FnOnce(usize) -> T) -> T {
+        let mut free = self.free.lock().expect("pool lock");
+        let extra = (*free).min(max.saturating_sub(1));
+        *free -= extra;
+        drop(free);
+        let _release = Release(self, extra);
+        f(1 + extra)
+    }
+
+    /// Permits in all (the machine's cores for the global pool).
+    pub fn size(&self) -> usize {
+        self.size
+    }
+}
+
+/// Gives permits back when the work ends, even by panic.
+struct Release<'a>(&'a ComputePool, usize);
+
+impl Drop for Release<'_> {
+    fn drop(&mut self) {
+        if self.1 > 0 {
+            *self.0.free.lock().expect("pool lock") += self.1;
+            self.0.freed.notify_all();
+        }
     }
 }
 

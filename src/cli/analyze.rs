@@ -112,6 +112,11 @@ pub async fn run(
         analysis: &analysis,
         metadata_key: &key,
     });
+    for f in output::side_files(&mut doc, &job, &key) {
+        let tmp = PathBuf::from(format!("{}.partial", f.key));
+        std::fs::write(&tmp, f.body)?;
+        std::fs::rename(&tmp, &f.key)?;
+    }
     let meta = &mut doc["message_payload"]["job_metadata"];
     meta["object_path"] = format!("file://{file_name}").into();
     meta["destination_path"] = format!("file://{key}").into();

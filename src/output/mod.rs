@@ -1,5 +1,7 @@
-//! Output: the metadata file of a job, its key layout, and its check against the JSON Schema
-//! that ships with the project.
+//! Output: the metadata file of a job, its key layout, its side files (captions), and its
+//! check against the JSON Schema that ships with the project.
+
+pub mod captions;
 
 use std::sync::OnceLock;
 
@@ -120,6 +122,47 @@ pub fn build(input: &MetadataInput) -> Value {
         "message": message,
         "message_payload": Value::Object(payload),
     })
+}
+
+/// The caption files of a finished document, when it has a transcript and the job wants
+/// them; their keys (beside `metadata_key`) go into the transcript's `captions`.
+pub fn side_files(doc: &mut Value, job: &JobRecord, metadata_key: &str) -> Vec<captions::SideFile> {
+    let wanted = crate::jobs::services::parse_services(&job.services)
+        .ok()
+        .and_then(|c| c.s2t)
+        .is_some_and(|c| c.captions);
+    let Some(section) = doc["message_payload"].get_mut("speech_to_text") else {
+        return Vec::new();
+    };
+    if !wanted {
+        return Vec::new();
+    }
+    let language = section["language"].as_str().unwrap_or_default();
+    let joiner = if crate::analysers::s2t::unspaced(language) {
+        ""
+    } else {
+        " "
+    };
+    let cues = captions::cues(section, joiner);
+    let stem = format!(
+        "{}/{}",
+        folder_of(metadata_key),
+        basename(&job.source.object_key)
+    );
+    let files = vec![
+        captions::SideFile {
+            key: format!("{stem}.vtt"),
+            body: captions::vtt(&cues).into_bytes(),
+            content_type: "text/vtt; charset=utf-8",
+        },
+        captions::SideFile {
+            key: format!("{stem}.srt"),
+            body: captions::srt(&cues).into_bytes(),
+            content_type: "application/x-subrip; charset=utf-8",
+        },
+    ];
+    section["captions"] = json!({"vtt": files[0].key, "srt": files[1].key});
+    files
 }
 
 /// Count of services that failed.

@@ -276,12 +276,13 @@ async fn write_output(
         Ok(None) => return RunEnd::Stopped,
         Err(e) => return RunEnd::Transient(format!("store: {e}")),
     };
-    let doc = output::build(&output::MetadataInput {
+    let mut doc = output::build(&output::MetadataInput {
         job,
         media: &prepared.media,
         analysis,
         metadata_key: &key,
     });
+    let side_files = output::side_files(&mut doc, job, &key);
     if let Err(violations) = output::validate(&doc) {
         tracing::error!(job = %job.id, %violations, "metadata failed its schema");
         return RunEnd::Failed("internal error: the metadata file did not pass its schema".into());
@@ -295,10 +296,13 @@ async fn write_output(
         user_endpoint: false,
     };
     let body = serde_json::to_vec_pretty(&doc).expect("JSON serialises");
+    // Side files first: the metadata file, written last, never names one that is missing.
     let put = async {
-        Bucket::open(&destination, &ctx.config.storage)?
-            .put(&key, body, "application/json")
-            .await
+        let bucket = Bucket::open(&destination, &ctx.config.storage)?;
+        for f in side_files {
+            bucket.put(&f.key, f.body, f.content_type).await?;
+        }
+        bucket.put(&key, body, "application/json").await
     };
     match put.await {
         Ok(()) => RunEnd::Completed {

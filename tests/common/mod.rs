@@ -415,6 +415,61 @@ pub fn ffmpeg(args: &[&str], out: &Path) {
     assert!(st.success(), "ffmpeg {args:?}");
 }
 
+/// Run FFmpeg into `dir/name` and return the path.
+pub fn ffmpeg_to(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
+    let out = dir.join(name);
+    ffmpeg(args, &out);
+    out
+}
+
+pub fn arg(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// A recording fetched by scripts/fetch-audio-fixtures.sh (run by scripts/test.sh); what it
+/// is and its truth: tests/fixtures/audio/README.md.
+pub fn recording(name: &str) -> PathBuf {
+    let dir = std::env::var_os("TEST_AUDIO_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/fixtures/audio"));
+    let path = dir.join(name);
+    assert!(
+        path.is_file(),
+        "{} is missing: run scripts/fetch-audio-fixtures.sh",
+        path.display()
+    );
+    path
+}
+
+/// `airscope analyze --services SERVICE FILE` into a fresh folder: the metadata document,
+/// checked against the schema and with its one service completed, and the folder.
+pub fn analyze_file(file: &Path, service: &str) -> (Value, tempfile::TempDir) {
+    let out = tempfile::tempdir().unwrap();
+    let run = Command::new(BIN)
+        .args(["analyze", "--services", service, "--out"])
+        .arg(out.path())
+        .arg(file)
+        .env("AIRSCOPE_MODELS__DIR", models_dir())
+        .env("AIRSCOPE_DATA_DIR", out.path())
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let json = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with("_metadata.json"))
+        .expect("a metadata file");
+    let doc: Value = serde_json::from_slice(&std::fs::read(json).unwrap()).unwrap();
+    airscope::output::validate(&doc).unwrap();
+    let run = &doc["message_payload"]["services"][0];
+    assert_eq!(run["status"], "completed", "{run}");
+    (doc, out)
+}
+
 /// A job body for a source in the embedded storage.
 pub fn job_body(name: &str, bucket: &str, key: &str, dest: &str) -> Value {
     serde_json::json!({

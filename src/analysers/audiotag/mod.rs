@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 use serde_json::json;
 
 use super::pipeline::{Analyser, Findings, Needs};
-use super::{AnalyseError, Input, Section};
+use super::{round3, AnalyseError, Input, Section};
 use crate::jobs::services::AudiotagConfig;
 use crate::media::decode::AudioChunk;
 use mel::{LogMel, BANDS, FRAME_CENTRE, HOP, RATE};
@@ -126,9 +126,4 @@ impl Analyser for AudiotagAnalyser {
         }
         Ok(("audio_classifications", serde_json::Value::Array(entries)))
     }
-}
-
-/// The contract's precision for times; confidences use the same.
-fn round3(v: f64) -> f64 {
-    (v * 1000.0).round() / 1000.0
 }

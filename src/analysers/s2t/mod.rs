@@ -1,0 +1,206 @@
+//! The `s2t` service: Whisper base on whisper.cpp. Audio is screened frame by frame with a
+//! voice activity detector as it is decoded; only the stretches that hold speech reach
+//! Whisper, in windows of at most 28 s (see [`windows`]), so silence and music cost little
+//! and produce no invented text, and memory stays bounded whatever the media's length.
+
+mod vad;
+mod whisper;
+mod windows;
+
+use serde_json::{json, Value};
+use tokio_util::sync::CancellationToken;
+
+use super::pipeline::{Analyser, ComputePool, Findings, Needs};
+use super::{round3, AnalyseError, Input, Section};
+use crate::jobs::services::S2tConfig;
+use crate::media::decode::AudioChunk;
+use vad::{Vad, FRAME};
+use whisper::{Segment, Whisper};
+use windows::{Window, Windows, RATE};
+
+pub use whisper::unspaced;
+
+pub const VERSION: &str = "whisper-base";
+
+/// Speech gathered before the language is detected on it (when `language` is `auto`).
+const DETECT_ON: usize = 10 * RATE;
+/// Whisper reads at most 30 s at once.
+const CONTEXT: usize = 30 * RATE;
+
+pub struct S2tAnalyser {
+    config: S2tConfig,
+    vad: Vad,
+    whisper: Whisper,
+    windows: Windows,
+    cancel: CancellationToken,
+    /// Samples not yet making a whole VAD frame.
+    pending: Vec<f32>,
+    /// Time of the first sample.
+    origin: Option<f64>,
+    /// Detected (or forced) language and its probability.
+    language: Option<(String, f64)>,
+    /// Windows waiting for the language to be known.
+    waiting: Vec<Window>,
+    /// Segments with times from the first sample.
+    segments: Vec<Segment>,
+}
+
+impl S2tAnalyser {
+    pub fn new(config: S2tConfig, input: &Input) -> Result<S2tAnalyser, AnalyseError> {
+        let language = (config.language != "auto").then(|| (config.language.clone(), 1.0));
+        Ok(S2tAnalyser {
+            vad: Vad::load(&input.models_dir)?,
+            whisper: Whisper::load(&input.models_dir)?,
+            windows: Windows::default(),
+            cancel: input.cancel.clone(),
+            pending: Vec::with_capacity(2 * FRAME),
+            origin: None,
+            language,
+            waiting: Vec::new(),
+            segments: Vec::new(),
+            config,
+        })
+    }
+
+    /// Transcribe the waiting windows, once the language is known (at the `last` call, on
+    /// whatever speech there was).
+    fn drain(&mut self, last: bool) -> Result<(), AnalyseError> {
+        if self.waiting.is_empty() {
+            return Ok(());
+        }
+        if self.language.is_none() {
+            let heard: usize = self.waiting.iter().map(|w| w.samples.len()).sum();
+            if heard < DETECT_ON && !last {
+                return Ok(());
+            }
+            let mut speech: Vec<f32> = Vec::with_capacity(heard.min(CONTEXT));
+            for w in &self.waiting {
+                let room = CONTEXT - speech.len();
+                speech.extend_from_slice(&w.samples[..w.samples.len().min(room)]);
+            }
+            let pool = ComputePool::global();
+            let whisper = &mut self.whisper;
+            let detected = pool.widen(pool.size(), |n| whisper.detect_language(&speech, n))?;
+            self.language = Some(detected);
+        }
+        let language = self.language.clone().map(|l| l.0).unwrap_or_default();
+        for w in std::mem::take(&mut self.waiting) {
+            if self.cancel.is_cancelled() {
+                return Err(AnalyseError::Cancelled);
+            }
+            let pool = ComputePool::global();
+            let (whisper, cancel) = (&mut self.whisper, &self.cancel);
+            let found = pool.widen(pool.size(), |n| {
+                whisper.transcribe(&w.samples, &language, n, cancel)
+            });
+            if self.cancel.is_cancelled() {
+                return Err(AnalyseError::Cancelled);
+            }
+            for mut s in found? {
+                s.start = w.stream_secs(s.start);
+                s.end = w.stream_secs(s.end);
+                for word in &mut s.words {
+                    word.start = w.stream_secs(word.start);
+                    word.end = w.stream_secs(word.end);
+                }
+                self.segments.push(s);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Analyser for S2tAnalyser {
+    fn needs(&self) -> Needs {
+        Needs {
+            audio: Some(self.config.audio_channel),
+            ..Needs::default()
+        }
+    }
+
+    fn audio(&mut self, chunk: &AudioChunk) -> Result<(), AnalyseError> {
+        self.origin.get_or_insert(chunk.start);
+        self.pending.extend_from_slice(&chunk.samples);
+        let whole = self.pending.len() / FRAME * FRAME;
+        for frame in self.pending[..whole].chunks_exact(FRAME) {
+            let frame = frame.try_into().expect("a whole frame");
+            let p = self.vad.frame(frame)?;
+            let closed = self.windows.push(frame, p);
+            self.waiting.extend(closed);
+        }
+        self.pending.drain(..whole);
+        self.drain(false)
+    }
+
+    fn finish(
+        mut self: Box<Self>,
+        _input: &Input,
+        _earlier: &Findings,
+    ) -> Result<Section, AnalyseError> {
+        if !self.pending.is_empty() {
+            // The tail, padded with silence to a whole frame.
+            let mut frame = [0.0; FRAME];
+            frame[..self.pending.len()].copy_from_slice(&self.pending);
+            let p = self.vad.frame(&frame)?;
+            let closed = self.windows.push(&frame, p);
+            self.waiting.extend(closed);
+        }
+        let closed = self.windows.finish();
+        self.waiting.extend(closed);
+        self.drain(true)?;
+        Ok(("speech_to_text", self.section()))
+    }
+}
+
+impl S2tAnalyser {
+    fn section(&self) -> Value {
+        let origin = self.origin.unwrap_or(0.0);
+        // With no word heard (silence, music), a detected language means nothing: it is
+        // undetermined (ISO 639-2 `und`). A forced one is reported as given.
+        let heard = !self.segments.is_empty() || self.config.language != "auto";
+        let (language, confidence) = match &self.language {
+            Some(l) if heard => l.clone(),
+            _ => ("und".into(), 0.0),
+        };
+        let joiner = if unspaced(&language) { "" } else { " " };
+        let text = self
+            .segments
+            .iter()
+            .map(|s| s.text.as_str())
+            .collect::<Vec<_>>()
+            .join(joiner);
+        let segments: Vec<Value> = self
+            .segments
+            .iter()
+            .map(|s| {
+                let words: Vec<Value> = s
+                    .words
+                    .iter()
+                    .map(|w| {
+                        json!({
+                            "start": round3(origin + w.start),
+                            "end": round3(origin + w.end),
+                            "word": w.text,
+                            "confidence": round3(w.confidence),
+                        })
+                    })
+                    .collect();
+                let confidence =
+                    s.words.iter().map(|w| w.confidence).sum::<f64>() / s.words.len() as f64;
+                json!({
+                    "start": round3(origin + s.start),
+                    "end": round3(origin + s.end),
+                    "text": s.text,
+                    "confidence": round3(confidence),
+                    "words": words,
+                })
+            })
+            .collect();
+        json!({
+            "language": language,
+            "language_confidence": round3(confidence),
+            "text": text,
+            "segments": segments,
+        })
+    }
+}
