@@ -112,15 +112,17 @@ pub async fn run(
         analysis: &analysis,
         metadata_key: &key,
     });
-    for f in output::side_files(&mut doc, &job, &key) {
-        let tmp = PathBuf::from(format!("{}.partial", f.key));
-        std::fs::write(&tmp, f.body)?;
-        std::fs::rename(&tmp, &f.key)?;
-    }
+    let side_files = output::side_files(&mut doc, &job, &key);
     let meta = &mut doc["message_payload"]["job_metadata"];
     meta["object_path"] = format!("file://{file_name}").into();
     meta["destination_path"] = format!("file://{key}").into();
     output::validate(&doc).map_err(|e| anyhow::anyhow!("metadata failed its schema: {e}"))?;
+    // Side files first, so the metadata file never names one that is missing.
+    for f in side_files {
+        let tmp = PathBuf::from(format!("{}.partial", f.key));
+        std::fs::write(&tmp, f.body)?;
+        std::fs::rename(&tmp, &f.key)?;
+    }
     let tmp = target.with_extension("json.partial");
     std::fs::write(&tmp, serde_json::to_vec_pretty(&doc)?)?;
     std::fs::rename(&tmp, &target)?;

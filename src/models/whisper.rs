@@ -117,25 +117,29 @@ pub fn ct2_to_ggml(model: &[u8], tokenizer: &[u8]) -> Result<Vec<u8>, String> {
             _ => Err(format!("{side}/num_heads is not an integer scalar")),
         }
     };
-    let embedding = &get("decoder/embeddings/weight")?.dims;
-    let audio_pos = &get("encoder/position_encodings/encodings")?.dims;
-    let text_pos = &get("decoder/position_encodings/encodings")?.dims;
-    let conv1 = &get("encoder/conv1/weight")?.dims;
-    let (n_vocab, n_text_state) = match embedding[..] {
-        [v, s] => (v, s),
-        _ => return Err("the token embedding is not a matrix".into()),
+    // Sizes read from tensor shapes: (rows, columns) of a matrix, the middle of a 3-D kernel.
+    let matrix = |name: &str| match get(name)?.dims[..] {
+        [rows, cols] => Ok((rows, cols)),
+        _ => Err(format!("{name} is not a matrix")),
+    };
+    let (n_vocab, n_text_state) = matrix("decoder/embeddings/weight")?;
+    let audio_pos = matrix("encoder/position_encodings/encodings")?;
+    let (n_text_ctx, _) = matrix("decoder/position_encodings/encodings")?;
+    let n_mels = match get("encoder/conv1/weight")?.dims[..] {
+        [_, mels, _] => mels,
+        _ => return Err("encoder/conv1/weight is not a 3-D kernel".into()),
     };
     let hparams = [
         n_vocab,
-        audio_pos[0],
-        audio_pos[1],
+        audio_pos.0,
+        audio_pos.1,
         heads("encoder")? as usize,
         layers("encoder"),
-        text_pos[0],
+        n_text_ctx,
         n_text_state,
         heads("decoder")? as usize,
         layers("decoder"),
-        conv1[1],
+        n_mels,
         1, // f16 weights
     ];
     let mut out = Vec::with_capacity(model.len() + model.len() / 50);

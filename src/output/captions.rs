@@ -95,11 +95,17 @@ fn timestamp(secs: f64, separator: char) -> String {
 pub fn vtt(cues: &[Cue]) -> String {
     let mut out = String::from("WEBVTT\n");
     for c in cues {
+        // In WebVTT cue text `<` opens a tag and `&` an entity ("AT&T" must not).
+        let text = c
+            .lines
+            .join("\n")
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;");
         out.push_str(&format!(
-            "\n{} --> {}\n{}\n",
+            "\n{} --> {}\n{text}\n",
             timestamp(c.start, '.'),
             timestamp(c.end, '.'),
-            c.lines.join("\n")
         ));
     }
     out

@@ -138,12 +138,7 @@ pub fn side_files(doc: &mut Value, job: &JobRecord, metadata_key: &str) -> Vec<c
         return Vec::new();
     }
     let language = section["language"].as_str().unwrap_or_default();
-    let joiner = if crate::analysers::s2t::unspaced(language) {
-        ""
-    } else {
-        " "
-    };
-    let cues = captions::cues(section, joiner);
+    let cues = captions::cues(section, crate::analysers::s2t::joiner(language));
     let stem = format!(
         "{}/{}",
         folder_of(metadata_key),

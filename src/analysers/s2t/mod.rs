@@ -3,6 +3,7 @@
 //! Whisper, in windows of at most 28 s (see [`windows`]), so silence and music cost little
 //! and produce no invented text, and memory stays bounded whatever the media's length.
 
+mod level;
 mod vad;
 mod whisper;
 mod windows;
@@ -16,16 +17,18 @@ use crate::jobs::services::S2tConfig;
 use crate::media::decode::AudioChunk;
 use vad::{Vad, FRAME};
 use whisper::{Segment, Whisper};
-use windows::{Window, Windows, RATE};
+use windows::{Window, Windows};
 
-pub use whisper::unspaced;
+/// What goes between words in `language`'s text: nothing in languages written without spaces.
+pub fn joiner(language: &str) -> &'static str {
+    if whisper::unspaced(language) {
+        ""
+    } else {
+        " "
+    }
+}
 
 pub const VERSION: &str = "whisper-base";
-
-/// Speech gathered before the language is detected on it (when `language` is `auto`).
-const DETECT_ON: usize = 10 * RATE;
-/// Whisper reads at most 30 s at once.
-const CONTEXT: usize = 30 * RATE;
 
 pub struct S2tAnalyser {
     config: S2tConfig,
@@ -39,8 +42,6 @@ pub struct S2tAnalyser {
     origin: Option<f64>,
     /// Detected (or forced) language and its probability.
     language: Option<(String, f64)>,
-    /// Windows waiting for the language to be known.
-    waiting: Vec<Window>,
     /// Segments with times from the first sample.
     segments: Vec<Segment>,
 }
@@ -56,58 +57,44 @@ impl S2tAnalyser {
             pending: Vec::with_capacity(2 * FRAME),
             origin: None,
             language,
-            waiting: Vec::new(),
             segments: Vec::new(),
             config,
         })
     }
 
-    /// Transcribe the waiting windows, once the language is known (at the `last` call, on
-    /// whatever speech there was).
-    fn drain(&mut self, last: bool) -> Result<(), AnalyseError> {
-        if self.waiting.is_empty() {
-            return Ok(());
-        }
+    /// Transcribe one window, detecting the language on the first one when it is `auto`
+    /// (a window other than the last holds at least 20 s of audio, enough to tell).
+    fn transcribe(&mut self, w: Window) -> Result<(), AnalyseError> {
+        let pool = ComputePool::global();
         if self.language.is_none() {
-            let heard: usize = self.waiting.iter().map(|w| w.samples.len()).sum();
-            if heard < DETECT_ON && !last {
-                return Ok(());
-            }
-            let mut speech: Vec<f32> = Vec::with_capacity(heard.min(CONTEXT));
-            for w in &self.waiting {
-                let room = CONTEXT - speech.len();
-                speech.extend_from_slice(&w.samples[..w.samples.len().min(room)]);
-            }
-            let pool = ComputePool::global();
             let whisper = &mut self.whisper;
-            let detected = pool.widen(pool.size(), |n| whisper.detect_language(&speech, n))?;
+            let detected = pool.widen(pool.size(), |n| whisper.detect_language(&w.samples, n))?;
             self.language = Some(detected);
         }
         let language = self.language.clone().map(|l| l.0).unwrap_or_default();
-        for w in std::mem::take(&mut self.waiting) {
-            if self.cancel.is_cancelled() {
-                return Err(AnalyseError::Cancelled);
-            }
-            let pool = ComputePool::global();
-            let (whisper, cancel) = (&mut self.whisper, &self.cancel);
-            let found = pool.widen(pool.size(), |n| {
-                whisper.transcribe(&w.samples, &language, n, cancel)
-            });
-            if self.cancel.is_cancelled() {
-                return Err(AnalyseError::Cancelled);
-            }
-            for mut s in found? {
-                s.start = w.stream_secs(s.start);
-                s.end = w.stream_secs(s.end);
-                for word in &mut s.words {
-                    word.start = w.stream_secs(word.start);
-                    word.end = w.stream_secs(word.end);
-                }
-                self.segments.push(s);
-            }
+        let (whisper, cancel) = (&mut self.whisper, &self.cancel);
+        let found = pool.widen(pool.size(), |n| {
+            whisper.transcribe(&w.samples, &language, n, cancel)
+        });
+        if self.cancel.is_cancelled() {
+            return Err(AnalyseError::Cancelled);
         }
+        let found = found?;
+        self.segments
+            .extend(found.into_iter().map(|s| in_stream(s, &w)));
         Ok(())
     }
+}
+
+/// A window's segment with times from the start of the stream.
+fn in_stream(mut segment: Segment, w: &Window) -> Segment {
+    segment.start = w.stream_secs(segment.start);
+    segment.end = w.stream_secs(segment.end);
+    for word in &mut segment.words {
+        word.start = w.stream_secs(word.start);
+        word.end = w.stream_secs(word.end);
+    }
+    segment
 }
 
 impl Analyser for S2tAnalyser {
@@ -122,14 +109,14 @@ impl Analyser for S2tAnalyser {
         self.origin.get_or_insert(chunk.start);
         self.pending.extend_from_slice(&chunk.samples);
         let whole = self.pending.len() / FRAME * FRAME;
+        let mut closed = Vec::new();
         for frame in self.pending[..whole].chunks_exact(FRAME) {
             let frame = frame.try_into().expect("a whole frame");
             let p = self.vad.frame(frame)?;
-            let closed = self.windows.push(frame, p);
-            self.waiting.extend(closed);
+            closed.extend(self.windows.push(frame, p));
         }
         self.pending.drain(..whole);
-        self.drain(false)
+        closed.into_iter().try_for_each(|w| self.transcribe(w))
     }
 
     fn finish(
@@ -142,12 +129,13 @@ impl Analyser for S2tAnalyser {
             let mut frame = [0.0; FRAME];
             frame[..self.pending.len()].copy_from_slice(&self.pending);
             let p = self.vad.frame(&frame)?;
-            let closed = self.windows.push(&frame, p);
-            self.waiting.extend(closed);
+            if let Some(w) = self.windows.push(&frame, p) {
+                self.transcribe(w)?;
+            }
         }
-        let closed = self.windows.finish();
-        self.waiting.extend(closed);
-        self.drain(true)?;
+        if let Some(w) = self.windows.finish() {
+            self.transcribe(w)?;
+        }
         Ok(("speech_to_text", self.section()))
     }
 }
@@ -162,7 +150,7 @@ impl S2tAnalyser {
             Some(l) if heard => l.clone(),
             _ => ("und".into(), 0.0),
         };
-        let joiner = if unspaced(&language) { "" } else { " " };
+        let joiner = joiner(&language);
         let text = self
             .segments
             .iter()
@@ -185,6 +173,7 @@ impl S2tAnalyser {
                         })
                     })
                     .collect();
+                // Segments without words are dropped when they are read (whisper.rs).
                 let confidence =
                     s.words.iter().map(|w| w.confidence).sum::<f64>() / s.words.len() as f64;
                 json!({

@@ -5,6 +5,8 @@ use std::path::Path;
 
 use ort::value::{Tensor, TensorRef};
 
+use super::level;
+use super::windows::RATE;
 use crate::analysers::onnx::{self, Pooled};
 use crate::analysers::AnalyseError;
 use crate::models;
@@ -15,9 +17,6 @@ const CONTEXT: usize = 64;
 const STATE: usize = 2 * 128;
 /// -80 dBFS.
 const SILENT: f32 = 1e-4;
-/// The detector hears quiet recordings at this peak level; gain is at most `MAX_GAIN` (40 dB).
-const TARGET_PEAK: f32 = 0.5;
-const MAX_GAIN: f32 = 100.0;
 /// Per frame, the followed peak decays to half in about 5 s.
 const PEAK_DECAY: f32 = 0.995_57;
 
@@ -56,9 +55,8 @@ impl Vad {
             self.state.fill(0.0);
             return Ok(0.0);
         }
-        let frame_peak = samples.iter().fold(0.0f32, |m, s| m.max(s.abs()));
-        self.peak = frame_peak.max(self.peak * PEAK_DECAY);
-        let gain = (TARGET_PEAK / self.peak).clamp(1.0, MAX_GAIN);
+        self.peak = level::peak(samples).max(self.peak * PEAK_DECAY);
+        let gain = level::gain(self.peak);
         self.input.copy_within(FRAME.., 0);
         for (to, from) in self.input[CONTEXT..].iter_mut().zip(samples) {
             *to = from * gain;
@@ -67,7 +65,7 @@ impl Vad {
             .map_err(failed)?;
         let state = TensorRef::from_array_view(([2usize, 1, 128], self.state.as_slice()))
             .map_err(failed)?;
-        let rate = Tensor::from_array(((), vec![16_000i64])).map_err(failed)?;
+        let rate = Tensor::from_array(((), vec![RATE as i64])).map_err(failed)?;
         let outputs = self
             .session
             .get()

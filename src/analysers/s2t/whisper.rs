@@ -35,7 +35,7 @@ pub struct Segment {
 const UNSPACED: &[&str] = &["zh", "ja", "th", "lo", "my", "km", "yue", "bo"];
 
 /// Whether `language` is written without spaces between words.
-pub fn unspaced(language: &str) -> bool {
+pub(super) fn unspaced(language: &str) -> bool {
     UNSPACED.contains(&language)
 }
 
@@ -54,9 +54,9 @@ fn context(path: &Path) -> Result<Arc<WhisperContext>, AnalyseError> {
     if let Some(ctx) = loaded.get(path) {
         return Ok(ctx.clone());
     }
-    // Flash attention is off: on this class of CPU it made the base model's encoder slower
-    // (bench/s2t.sh). Word times come from the timestamp tokens, which matched a forced
-    // alignment better than the attention-based (DTW) times (docs/services.md).
+    // Flash attention is off: on this class of CPU it made the base model's encoder slower.
+    // Word times come from the timestamp tokens, which matched a forced alignment better than
+    // the attention-based (DTW) times: those mark a token's end, not its start.
     let params = WhisperContextParameters {
         flash_attn: false,
         ..WhisperContextParameters::default()
@@ -101,7 +101,8 @@ impl Whisper {
             .state
             .lang_detect(0, threads)
             .map_err(|e| failed("language detection", e))?;
-        let code = whisper_rs::get_lang_str(id).unwrap_or("en");
+        let code = whisper_rs::get_lang_str(id)
+            .ok_or_else(|| failed("language detection", format!("unknown language id {id}")))?;
         let p = probs.get(id as usize).copied().unwrap_or(0.0);
         Ok((code.to_string(), f64::from(p)))
     }
@@ -205,6 +206,7 @@ impl Whisper {
     }
 }
 
+/// A token's start and end in seconds, inside the window.
 /// A token's start and end in seconds, inside the window.
 fn token_span(data: &whisper_rs::WhisperTokenData, window_end: f64) -> (f64, f64) {
     let cs = |t: i64| (t.max(0) as f64 / 100.0).min(window_end);

@@ -1,12 +1,15 @@
-//! Cuts the audio into the windows Whisper transcribes. Speech is found frame by frame;
-//! each stretch of speech (with a little audio either side) is a piece, and consecutive
-//! pieces are packed into one window of at most 28 s with the pauses between them left out.
-//! Whisper's encoder costs the same for 1 s as for 30 s, so packing makes a conversation of
-//! short turns cost about what continuous speech does, and silence or music costs nothing.
-//! Continuous speech longer than a window is cut at its quietest frame near the end, which
-//! falls between words, so no word is split or heard twice at a window edge. Memory holds at
-//! most about two windows of audio whatever the length of the media.
+//! Cuts the audio into the windows Whisper transcribes: stretches that hold speech, each at
+//! most 28 s (under Whisper's 30 s context, so one pass each). Pauses of up to 2 s stay inside
+//! a window as they are, so a conversation of short turns flows into full windows; a longer
+//! silence ends one, so silence and music cost no decoding. Speech longer than a window is cut
+//! at its quietest frame near the end, which falls between words, so no word is split or
+//! heard twice at a window edge. Memory holds at most about one window of audio whatever the
+//! length of the media.
+//!
+//! Windows are not packed from pieces with the silences between them removed: Whisper's word
+//! times near such joints were off by seconds, against a forced alignment.
 
+use super::level;
 use super::vad::FRAME;
 
 pub const RATE: usize = 16_000;
@@ -16,48 +19,31 @@ const START: f32 = 0.5;
 const STAY: f32 = 0.35;
 /// Audio kept on each side of speech, so onsets and trailing consonants are whole.
 const PAD: usize = RATE / 5;
-/// A pause this long ends a piece.
-const GAP: usize = RATE;
+/// A pause this long ends a window.
+const GAP: usize = 2 * RATE;
 /// Longest window, under Whisper's 30 s so it is decoded in one pass.
 const MAX: usize = 28 * RATE;
-/// A new piece opens a new window when the packed one has less room than this.
-const ROOM: usize = 5 * RATE;
 /// Speech too long for a window is cut at its quietest frame within this much of its end.
 const CUT_SEARCH: usize = 8 * RATE;
-/// A window peaking below this (-10 dBFS) is raised to `TARGET_PEAK`, by at most `MAX_GAIN`.
+/// A window peaking below this (-10 dBFS) is brought up (see [`level`]).
 const QUIET: f32 = 0.3;
-const TARGET_PEAK: f32 = 0.5;
-const MAX_GAIN: f32 = 100.0;
 /// Windows with less speech than this are noise (a click, a cough).
 const MIN_SPEECH: usize = RATE / 4;
 
-/// Audio to transcribe: pieces of the stream laid end to end.
-#[derive(Debug, Default)]
+/// A stretch of the stream to transcribe.
+#[derive(Debug)]
 pub struct Window {
+    /// Index of its first sample in the stream.
+    start: usize,
     pub samples: Vec<f32>,
-    /// Where each piece starts: (index in `samples`, index in the stream).
-    pieces: Vec<(usize, usize)>,
-    speech: usize,
 }
 
 impl Window {
-    /// Seconds from the start of the stream of a point `secs` into this window.
+    /// Seconds from the start of the stream of a point `secs` into this window (kept inside
+    /// it).
     pub fn stream_secs(&self, secs: f64) -> f64 {
-        let at = (secs * RATE as f64).max(0.0);
-        let (packed, stream) = self
-            .pieces
-            .iter()
-            .rev()
-            .find(|(p, _)| *p as f64 <= at)
-            .or(self.pieces.first())
-            .copied()
-            .unwrap_or_default();
-        (stream as f64 + at - packed as f64) / RATE as f64
-    }
-
-    fn add(&mut self, stream_at: usize, samples: &[f32]) {
-        self.pieces.push((self.samples.len(), stream_at));
-        self.samples.extend_from_slice(samples);
+        let at = (secs * RATE as f64).clamp(0.0, self.samples.len() as f64);
+        (self.start as f64 + at) / RATE as f64
     }
 }
 
@@ -67,9 +53,9 @@ pub struct Windows {
     buf: Vec<f32>,
     buf_start: usize,
     probs: Vec<f32>,
-    /// The window being packed, and where the piece being heard starts in the stream.
-    packed: Window,
-    piece: Option<usize>,
+    /// Stream index where the open window starts, and the speech it holds.
+    open: Option<usize>,
+    speech: usize,
     /// Stream index just past the last speech frame.
     last_speech: usize,
     in_speech: bool,
@@ -83,71 +69,56 @@ impl Windows {
         self.probs.push(p);
         self.in_speech = p >= if self.in_speech { STAY } else { START };
         let end = at + FRAME;
-        let mut done = None;
         if self.in_speech {
-            if self.piece.is_none() {
-                self.piece = Some(at.saturating_sub(PAD).max(self.buf_start));
-                if self.packed.samples.len() + ROOM > MAX {
-                    done = self.take();
-                }
-            }
+            self.open
+                .get_or_insert(at.saturating_sub(PAD).max(self.buf_start));
             self.last_speech = end;
-            self.packed.speech += FRAME;
+            self.speech += FRAME;
         }
-        let Some(start) = self.piece else {
+        let Some(start) = self.open else {
             self.trim(end.saturating_sub(PAD));
-            return done;
+            return None;
         };
         if !self.in_speech && end - self.last_speech >= GAP {
-            self.end_piece(start, self.last_speech + PAD);
-            self.piece = None;
+            let done = self.close(start, self.last_speech + PAD);
+            self.open = None;
+            self.speech = 0;
             self.trim(end.saturating_sub(PAD));
-        } else if self.packed.samples.len() + (end - start) >= MAX {
-            if end - start < CUT_SEARCH {
-                // A short piece moves whole to the next window.
-                done = self.take();
-                self.packed.speech = self.speech_from(start);
-            } else {
-                let cut = self.quietest(end - CUT_SEARCH, end);
-                self.end_piece(start, cut);
-                done = self.take();
-                self.piece = (self.last_speech > cut).then_some(cut);
-                self.packed.speech = self.speech_from(cut);
-                self.trim(cut);
-            }
+            return done;
         }
-        done
+        if end - start >= MAX {
+            let cut = self.quietest(end - CUT_SEARCH, end);
+            let done = self.close(start, cut);
+            self.open = (self.last_speech > cut).then_some(cut);
+            self.speech = self.speech_from(cut);
+            self.trim(cut);
+            return done;
+        }
+        None
     }
 
     /// The last window, when the stream ends.
     pub fn finish(&mut self) -> Option<Window> {
-        if let Some(start) = self.piece.take() {
-            self.end_piece(start, self.last_speech + PAD);
-        }
-        self.take()
+        let start = self.open.take()?;
+        self.close(start, self.last_speech + PAD)
     }
 
-    /// Copy the stream from `start` to `end` (clipped to what is held) into the window.
-    fn end_piece(&mut self, start: usize, end: usize) {
-        let end = end.min(self.buf_start + self.buf.len());
-        let (from, to) = (start - self.buf_start, end - self.buf_start);
-        self.packed.add(start, &self.buf[from..to]);
-    }
-
-    /// The packed window, if it holds enough speech to be worth transcribing, brought up to
-    /// a normal level when it is quiet: Whisper's features are log levels on a fixed scale,
-    /// so speech 40 dB down reads to it as near-silence.
-    fn take(&mut self) -> Option<Window> {
-        let mut window = std::mem::take(&mut self.packed);
-        if window.speech < MIN_SPEECH || window.samples.is_empty() {
+    /// The stream from `start` to `end` (clipped to what is held), if it holds enough speech
+    /// to be worth transcribing, brought up to a normal level when it is quiet: Whisper's
+    /// features are log levels on a fixed scale, so speech 40 dB down reads to it as
+    /// near-silence.
+    fn close(&self, start: usize, end: usize) -> Option<Window> {
+        if self.speech < MIN_SPEECH {
             return None;
         }
-        let peak = window.samples.iter().fold(0.0f32, |m, s| m.max(s.abs()));
+        let end = end.min(self.buf_start + self.buf.len());
+        let mut samples = self.buf[start - self.buf_start..end - self.buf_start].to_vec();
+        let peak = level::peak(&samples);
         if peak > 0.0 && peak < QUIET {
-            let gain = (TARGET_PEAK / peak).min(MAX_GAIN);
-            window.samples.iter_mut().for_each(|s| *s *= gain);
+            let gain = level::gain(peak);
+            samples.iter_mut().for_each(|s| *s *= gain);
         }
-        Some(window)
+        Some(Window { start, samples })
     }
 
     /// Speech held from stream index `from` on, which a new window carries over.
@@ -156,13 +127,20 @@ impl Windows {
         self.probs[first..].iter().filter(|&&p| p >= STAY).count() * FRAME
     }
 
-    /// Start index of the frame (at or after `from`, before `to`) least likely to be speech;
-    /// the latest of equals, so the window keeps as much as it can.
+    /// Start index of the quietest frame (least energy; at or after `from`, before `to`): in
+    /// continuous speech, the gap between two words. The latest of equals, so the window keeps
+    /// as much as it can.
     fn quietest(&self, from: usize, to: usize) -> usize {
         let first = (from.max(self.buf_start) - self.buf_start).div_ceil(FRAME);
         let last = (to - self.buf_start) / FRAME;
+        let energy = |i: usize| -> f32 {
+            self.buf[i * FRAME..(i + 1) * FRAME]
+                .iter()
+                .map(|s| s * s)
+                .sum()
+        };
         let i = (first..last)
-            .min_by(|&a, &b| self.probs[a].total_cmp(&self.probs[b]).then(b.cmp(&a)))
+            .min_by(|&a, &b| energy(a).total_cmp(&energy(b)).then(b.cmp(&a)))
             .unwrap_or(last);
         self.buf_start + i * FRAME
     }
@@ -184,29 +162,24 @@ mod tests {
 
     const SEC: usize = RATE / FRAME; // 31 frames (31.25)
 
-    /// Run frames with the given speech probabilities through the cutter; each frame's
-    /// samples hold its own index, so each window's pieces can be read back in frames.
-    fn windows(probs: &[f32]) -> Vec<Window> {
+    /// Run frames of the given levels and speech probabilities through the cutter; each
+    /// window as (start, end) in frames.
+    fn windows_of(frames: impl IntoIterator<Item = (f32, f32)>) -> Vec<(usize, usize)> {
         let mut w = Windows::default();
         let mut out = Vec::new();
-        for (i, &p) in probs.iter().enumerate() {
-            out.extend(w.push(&[i as f32; FRAME], p));
+        let extent = |w: Window| (w.start / FRAME, (w.start + w.samples.len()) / FRAME);
+        for (level, p) in frames {
+            out.extend(w.push(&[level; FRAME], p).map(extent));
         }
-        out.extend(w.finish());
+        out.extend(w.finish().map(extent));
         out
     }
 
-    /// The stream frames a window holds, as (first, last + 1) runs.
-    fn runs(w: &Window) -> Vec<(usize, usize)> {
-        let mut runs: Vec<(usize, usize)> = Vec::new();
-        for f in w.samples.chunks(FRAME).map(|c| c[0] as usize) {
-            match runs.last_mut() {
-                Some(r) if r.1 == f => r.1 += 1,
-                _ => runs.push((f, f + 1)),
-            }
-        }
-        runs
+    fn windows(probs: &[f32]) -> Vec<(usize, usize)> {
+        windows_of(probs.iter().map(|&p| (0.5, p)))
     }
+
+    const PAD_FRAMES: usize = PAD / FRAME; // 6 (6.25)
 
     #[test]
     fn silence_makes_no_window() {
@@ -221,22 +194,28 @@ mod tests {
     }
 
     #[test]
-    fn speech_is_padded_and_short_turns_pack_into_one_window_without_the_pauses() {
-        let mut p = vec![0.0; 60 * SEC];
-        p[10 * SEC..12 * SEC].fill(0.9);
-        p[30 * SEC..31 * SEC].fill(0.9); // 18 s later
-        p[50 * SEC..53 * SEC].fill(0.9);
+    fn speech_is_padded_and_maps_back_to_the_stream() {
+        let mut p = vec![0.0; 300];
+        p[100..160].fill(0.9);
+        assert_eq!(windows(&p), [(100 - PAD_FRAMES - 1, 160 + PAD_FRAMES)]);
+        let w = Window {
+            start: 3 * RATE,
+            samples: vec![0.0; RATE],
+        };
+        assert_eq!(w.stream_secs(0.5), 3.5);
+        assert_eq!(w.stream_secs(2.0), 4.0, "kept inside the window");
+    }
+
+    #[test]
+    fn a_short_pause_stays_inside_a_window_and_a_long_one_ends_it() {
+        let mut p = vec![0.0; 20 * SEC];
+        p[SEC..3 * SEC].fill(0.9);
+        p[4 * SEC..6 * SEC].fill(0.9); // one second later
+        p[10 * SEC..12 * SEC].fill(0.9); // four seconds later
         let w = windows(&p);
-        assert_eq!(w.len(), 1);
-        let pad = PAD / FRAME + 1; // the pad, rounded out to whole frames
-        let r = runs(&w[0]);
-        assert_eq!(r.len(), 3, "{r:?}");
-        assert_eq!(r[0], (10 * SEC - pad, 12 * SEC + pad - 1));
-        // Times map back through the pieces.
-        let secs = |i: usize| i as f64 / RATE as f64;
-        let (packed, stream) = w[0].pieces[1];
-        assert_eq!(stream, 30 * SEC * FRAME - PAD);
-        assert_eq!(w[0].stream_secs(secs(packed) + 0.5), secs(stream) + 0.5);
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[0].1 > 6 * SEC && w[0].1 < 7 * SEC, "{w:?}");
+        assert!(w[1].0 > 9 * SEC, "{w:?}");
     }
 
     #[test]
@@ -244,33 +223,17 @@ mod tests {
         let mut p = vec![0.0; 10 * SEC];
         p[SEC..8 * SEC].fill(0.9);
         p[4 * SEC..6 * SEC].fill(0.4); // below START, above STAY
-        assert_eq!(runs(&windows(&p)[0]).len(), 1);
+        assert_eq!(windows(&p).len(), 1);
     }
 
     #[test]
     fn continuous_speech_is_cut_at_its_quietest_frame_and_nothing_is_lost() {
         let n = 70 * SEC;
-        let mut p = vec![0.9; n];
-        // One breath (a dip that does not end speech) inside each cut search range.
+        // Loud speech with one near-silent frame (a gap between words) inside each cut
+        // search range.
         let dips = [25 * SEC, 50 * SEC];
-        for d in dips {
-            p[d] = 0.4;
-        }
-        let w = windows(&p);
-        assert_eq!(w.len(), 3);
-        let r: Vec<(usize, usize)> = w.iter().flat_map(runs).collect();
-        assert_eq!(r, [(0, dips[0]), (dips[0], dips[1]), (dips[1], n)]);
-        assert!(w.iter().all(|w| w.samples.len() <= MAX));
-    }
-
-    #[test]
-    fn a_turn_that_does_not_fit_moves_whole_to_the_next_window() {
-        let mut p = vec![0.0; 60 * SEC];
-        p[SEC..21 * SEC].fill(0.9); // 20 s
-        p[25 * SEC..33 * SEC].fill(0.9); // 8 s more would pass 28 s
-        let w = windows(&p);
-        assert_eq!(w.len(), 2);
-        assert_eq!(runs(&w[0]).len(), 1);
-        assert_eq!(runs(&w[1]).len(), 1);
+        let w = windows_of((0..n).map(|i| (if dips.contains(&i) { 0.001 } else { 0.5 }, 0.9)));
+        assert_eq!(w, [(0, dips[0]), (dips[0], dips[1]), (dips[1], n)]);
+        assert!(w.iter().all(|(s, e)| (e - s) * FRAME <= MAX));
     }
 }
