@@ -217,18 +217,7 @@ fn segments_change_within_half_a_second_of_a_switch_from_speech_to_music() {
 #[test]
 fn silence_and_a_10_ms_file_give_no_sound_but_silence() {
     let dir = tempfile::tempdir().unwrap();
-    let silence = ffmpeg_to(
-        dir.path(),
-        "silence.m4a",
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            "anullsrc=r=44100:cl=stereo",
-            "-t",
-            "60",
-        ],
-    );
+    let silence = silence(dir.path(), "silence.m4a", "60");
     let spans = |entries: Vec<Value>| -> Vec<(String, f64, f64)> {
         entries
             .iter()
@@ -274,34 +263,15 @@ fn service(doc: &Value) -> &Value {
 
 #[tokio::test]
 async fn a_video_without_sound_is_skipped_and_a_missing_channel_fails_alone() {
-    let s = start("");
-    let alice = s.create_key("alice", false);
-    let _ = s.aws(&alice, &["s3", "mb", "s3://results"]);
+    let (s, alice) = start_with_results();
     let dir = s.dir.path();
-    let mute = ffmpeg_to(
-        dir,
-        "mute.mp4",
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=size=320x240:rate=25:duration=2",
-            "-c:v",
-            "libx264",
-            "-pix_fmt",
-            "yuv420p",
-        ],
-    );
+    let mute = mute_video(dir);
     let doc = job(&s, &alice, &mute, json!({})).await;
     assert_eq!(service(&doc)["status"], "skipped");
     assert_eq!(service(&doc)["error"], "the media has no audio stream");
     assert!(doc["message_payload"]["audio_classifications"].is_null());
 
-    let stereo = ffmpeg_to(
-        dir,
-        "stereo.m4a",
-        &["-f", "lavfi", "-i", "anullsrc=r=44100:cl=stereo", "-t", "2"],
-    );
+    let stereo = silence(dir, "stereo.m4a", "2");
     let doc = job(&s, &alice, &stereo, json!({"audio_channel": 2})).await;
     assert_eq!(service(&doc)["status"], "failed");
     assert_eq!(
@@ -313,9 +283,7 @@ async fn a_video_without_sound_is_skipped_and_a_missing_channel_fails_alone() {
 
 #[tokio::test]
 async fn six_channel_audio_is_heard_mixed_or_one_channel_at_a_time() {
-    let s = start("");
-    let alice = s.create_key("alice", false);
-    let _ = s.aws(&alice, &["s3", "mb", "s3://results"]);
+    let (s, alice) = start_with_results();
     // 5.1 FLAC: real speech on channel 0 (front left), real jazz on channel 4 (back left),
     // silence on the others.
     let (speech, music) = (recording("speech_ja.wav"), recording("music_jazz.ogg"));

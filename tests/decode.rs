@@ -572,13 +572,7 @@ fn one_decode_feeds_every_analyser_and_a_failure_stays_local() {
         },
         None,
     );
-    let (listener, _, samples) = recorder(
-        Needs {
-            audio: Some(AudioChannel::default()),
-            ..Default::default()
-        },
-        None,
-    );
+    let (listener, _, samples) = recorder(Needs::audio(AudioChannel::default()), None);
     let (quitter, seen4, _) = recorder(
         Needs {
             frames: Some((0.5, 64)),

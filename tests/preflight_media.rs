@@ -16,9 +16,7 @@ async fn run(s: &Server, keys: &Keys, key: &str, file: &Path) -> Value {
 
 #[tokio::test]
 async fn media_is_probed_and_inapplicable_services_are_skipped() {
-    let s = start("");
-    let alice = s.create_key("alice", false);
-    let _ = s.aws(&alice, &["s3", "mb", "s3://results"]);
+    let (s, alice) = start_with_results();
     let dir = s.dir.path();
 
     // 2 s of 320x240 H.264 at 25 fps with stereo AAC, then remuxed with a display matrix
@@ -144,9 +142,7 @@ async fn media_is_probed_and_inapplicable_services_are_skipped() {
 
 #[tokio::test]
 async fn a_truncated_video_fails_preflight() {
-    let s = start("");
-    let alice = s.create_key("alice", false);
-    let _ = s.aws(&alice, &["s3", "mb", "s3://results"]);
+    let (s, alice) = start_with_results();
     let video = s.dir.path().join("clip.mp4");
     ffmpeg(
         &[

@@ -283,7 +283,11 @@ fn the_language_is_detected_in_english_and_four_other_languages() {
     // Two words on their own, 1.4 s in all, are heard: the bar that keeps music's bursts
     // out lets a short utterance through.
     let short = transcribe(&recording("speech_en_words.ogg"));
-    assert_eq!(words(short["text"].as_str().unwrap()), ["front", "center"], "{short}");
+    assert_eq!(
+        words(short["text"].as_str().unwrap()),
+        ["front", "center"],
+        "{short}"
+    );
     // Japanese has no spaces: its words are the model's character pieces, its text unspaced.
     let ja = transcribe(&recording("speech_ja.wav"));
     assert!(ja["text"].as_str().unwrap().starts_with('水'), "{ja}");
@@ -293,18 +297,7 @@ fn the_language_is_detected_in_english_and_four_other_languages() {
 #[test]
 fn a_minute_of_music_or_silence_gives_no_words() {
     let dir = tempfile::tempdir().unwrap();
-    let silence = ffmpeg_to(
-        dir.path(),
-        "silence.m4a",
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            "anullsrc=r=44100:cl=stereo",
-            "-t",
-            "60",
-        ],
-    );
+    let silence = silence(dir.path(), "silence.m4a", "60");
     for file in [
         recording("music_jazz.ogg"),
         recording("music_game.ogg"),
@@ -474,9 +467,7 @@ async fn job(s: &Server, keys: &Keys, file: &Path, config: Value) -> Value {
 
 #[tokio::test]
 async fn a_job_writes_webvtt_and_srt_captions_beside_the_metadata() {
-    let s = start("");
-    let alice = s.create_key("alice", false);
-    let _ = s.aws(&alice, &["s3", "mb", "s3://results"]);
+    let (s, alice) = start_with_results();
     let clip = recording("s2t_en_austen_0870.wav");
     let doc = job(&s, &alice, &clip, json!({})).await;
     let section = &doc["message_payload"]["speech_to_text"];
@@ -536,9 +527,7 @@ async fn a_job_writes_webvtt_and_srt_captions_beside_the_metadata() {
 
 #[tokio::test]
 async fn an_unknown_language_is_refused_and_media_without_sound_is_skipped() {
-    let s = start("");
-    let alice = s.create_key("alice", false);
-    let _ = s.aws(&alice, &["s3", "mb", "s3://results"]);
+    let (s, alice) = start_with_results();
     let api = s.client();
     let mut body = job_body("x", "media", "x.wav", "results");
     body["Services"] = json!({"s2t": {"config": {"language": "xx"}}});
@@ -546,20 +535,7 @@ async fn an_unknown_language_is_refused_and_media_without_sound_is_skipped() {
     assert_eq!(r.status, 400, "{}", r.text);
     assert!(r.text.contains("language"), "{}", r.text);
 
-    let mute = ffmpeg_to(
-        s.dir.path(),
-        "mute.mp4",
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=size=320x240:rate=25:duration=2",
-            "-c:v",
-            "libx264",
-            "-pix_fmt",
-            "yuv420p",
-        ],
-    );
+    let mute = mute_video(s.dir.path());
     let doc = job(&s, &alice, &mute, json!({})).await;
     let run = &doc["message_payload"]["services"][0];
     assert_eq!(run["status"], "skipped");

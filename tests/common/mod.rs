@@ -54,6 +54,14 @@ pub struct Server {
 }
 
 /// Extra TOML appended to the test configuration.
+/// A server on defaults with user `alice` and her `results` bucket.
+pub fn start_with_results() -> (Server, Keys) {
+    let s = start("");
+    let alice = s.create_key("alice", false);
+    let _ = s.aws(&alice, &["s3", "mb", "s3://results"]);
+    (s, alice)
+}
+
 pub fn start(extra_toml: &str) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("airscope.toml");
@@ -420,6 +428,40 @@ pub fn ffmpeg_to(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
     let out = dir.join(name);
     ffmpeg(args, &out);
     out
+}
+
+/// `secs` seconds of digital silence, stereo at 44.1 kHz, in the format `name` implies.
+pub fn silence(dir: &Path, name: &str, secs: &str) -> PathBuf {
+    ffmpeg_to(
+        dir,
+        name,
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "anullsrc=r=44100:cl=stereo",
+            "-t",
+            secs,
+        ],
+    )
+}
+
+/// A 2 s H.264 video with no audio stream.
+pub fn mute_video(dir: &Path) -> PathBuf {
+    ffmpeg_to(
+        dir,
+        "mute.mp4",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=320x240:rate=25:duration=2",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+        ],
+    )
 }
 
 pub fn arg(p: &Path) -> &str {
