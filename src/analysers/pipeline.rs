@@ -31,6 +31,16 @@ pub struct Needs {
     pub after_others: bool,
 }
 
+impl Needs {
+    /// The audio of one channel (or the mix) and nothing else.
+    pub fn audio(channel: AudioChannel) -> Needs {
+        Needs {
+            audio: Some(channel),
+            ..Needs::default()
+        }
+    }
+}
+
 /// A frame as an analyser sees it: upright, at the size it asked for.
 pub struct Frame {
     pub time: f64,

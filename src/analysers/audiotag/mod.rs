@@ -84,10 +84,7 @@ impl AudiotagAnalyser {
 
 impl Analyser for AudiotagAnalyser {
     fn needs(&self) -> Needs {
-        Needs {
-            audio: Some(self.config.audio_channel),
-            ..Needs::default()
-        }
+        Needs::audio(self.config.audio_channel)
     }
 
     fn audio(&mut self, chunk: &AudioChunk) -> Result<(), AnalyseError> {
