@@ -129,16 +129,17 @@ pub fn ct2_to_ggml(model: &[u8], tokenizer: &[u8]) -> Result<Vec<u8>, String> {
         [_, mels, _] => mels,
         _ => return Err("encoder/conv1/weight is not a 3-D kernel".into()),
     };
+    let (encoder_layers, decoder_layers) = (layers("encoder"), layers("decoder"));
     let hparams = [
         n_vocab,
         audio_pos.0,
         audio_pos.1,
         heads("encoder")? as usize,
-        layers("encoder"),
+        encoder_layers,
         n_text_ctx,
         n_text_state,
         heads("decoder")? as usize,
-        layers("decoder"),
+        decoder_layers,
         n_mels,
         1, // f16 weights
     ];
@@ -169,15 +170,7 @@ pub fn ct2_to_ggml(model: &[u8], tokenizer: &[u8]) -> Result<Vec<u8>, String> {
         "encoder.positional_embedding",
         Rows::All,
     )?;
-    for i in 0..hparams[4] {
-        let (ct, gg) = (format!("encoder/layer_{i}"), format!("encoder.blocks.{i}"));
-        w.attention(
-            &format!("{ct}/self_attention"),
-            &format!("{gg}.attn"),
-            Fused::Qkv,
-        )?;
-        w.block_tail(&ct, &gg)?;
-    }
+    w.blocks("encoder", encoder_layers)?;
     w.norm("encoder/layer_norm", "encoder.ln_post")?;
     w.convert(
         "decoder/embeddings/weight",
@@ -189,20 +182,7 @@ pub fn ct2_to_ggml(model: &[u8], tokenizer: &[u8]) -> Result<Vec<u8>, String> {
         "decoder.positional_embedding",
         Rows::All,
     )?;
-    for i in 0..hparams[8] {
-        let (ct, gg) = (format!("decoder/layer_{i}"), format!("decoder.blocks.{i}"));
-        w.attention(
-            &format!("{ct}/self_attention"),
-            &format!("{gg}.attn"),
-            Fused::Qkv,
-        )?;
-        w.attention(
-            &format!("{ct}/attention"),
-            &format!("{gg}.cross_attn"),
-            Fused::Kv,
-        )?;
-        w.block_tail(&ct, &gg)?;
-    }
+    w.blocks("decoder", decoder_layers)?;
     w.norm("decoder/layer_norm", "decoder.ln")?;
     Ok(w.out)
 }
@@ -237,6 +217,28 @@ struct Writer<'a> {
 }
 
 impl Writer<'_> {
+    /// The `count` transformer blocks of the encoder or decoder (`side`, the same word in
+    /// both namings); decoder blocks also attend to the audio.
+    fn blocks(&mut self, side: &str, count: usize) -> Result<(), String> {
+        for i in 0..count {
+            let (ct, gg) = (format!("{side}/layer_{i}"), format!("{side}.blocks.{i}"));
+            self.attention(
+                &format!("{ct}/self_attention"),
+                &format!("{gg}.attn"),
+                Fused::Qkv,
+            )?;
+            if side == "decoder" {
+                self.attention(
+                    &format!("{ct}/attention"),
+                    &format!("{gg}.cross_attn"),
+                    Fused::Kv,
+                )?;
+            }
+            self.block_tail(&ct, &gg)?;
+        }
+        Ok(())
+    }
+
     /// One attention block with its layer norm, split into OpenAI's query, key, value and out.
     fn attention(&mut self, ct: &str, gg: &str, fused: Fused) -> Result<(), String> {
         let part = |index, of| Rows::Part { index, of };
