@@ -62,8 +62,7 @@ impl S2tAnalyser {
         })
     }
 
-    /// Transcribe one window, detecting the language on the first one when it is `auto`
-    /// (a window other than the last holds at least 20 s of audio, enough to tell).
+    /// Transcribe one window, detecting the language on the first one when it is `auto`.
     fn transcribe(&mut self, w: Window) -> Result<(), AnalyseError> {
         let pool = ComputePool::global();
         if self.language.is_none() {
@@ -71,10 +70,10 @@ impl S2tAnalyser {
             let detected = pool.widen(pool.size(), |n| whisper.detect_language(&w.samples, n))?;
             self.language = Some(detected);
         }
-        let language = self.language.clone().map(|l| l.0).unwrap_or_default();
+        let language = self.language.as_ref().map_or("", |l| l.0.as_str());
         let (whisper, cancel) = (&mut self.whisper, &self.cancel);
         let found = pool.widen(pool.size(), |n| {
-            whisper.transcribe(&w.samples, &language, n, cancel)
+            whisper.transcribe(&w.samples, language, n, cancel)
         });
         if self.cancel.is_cancelled() {
             return Err(AnalyseError::Cancelled);
@@ -99,10 +98,7 @@ fn in_stream(mut segment: Segment, w: &Window) -> Segment {
 
 impl Analyser for S2tAnalyser {
     fn needs(&self) -> Needs {
-        Needs {
-            audio: Some(self.config.audio_channel),
-            ..Needs::default()
-        }
+        Needs::audio(self.config.audio_channel)
     }
 
     fn audio(&mut self, chunk: &AudioChunk) -> Result<(), AnalyseError> {

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use ort::value::{Tensor, TensorRef};
+use ort::value::TensorRef;
 
 use super::level;
 use super::windows::RATE;
@@ -15,6 +15,8 @@ use crate::models;
 pub const FRAME: usize = 512;
 const CONTEXT: usize = 64;
 const STATE: usize = 2 * 128;
+/// The model's `sr` input, a scalar.
+const RATE_INPUT: [i64; 1] = [RATE as i64];
 /// -80 dBFS.
 const SILENT: f32 = 1e-4;
 /// Per frame, the followed peak decays to half in about 5 s.
@@ -65,7 +67,7 @@ impl Vad {
             .map_err(failed)?;
         let state = TensorRef::from_array_view(([2usize, 1, 128], self.state.as_slice()))
             .map_err(failed)?;
-        let rate = Tensor::from_array(((), vec![RATE as i64])).map_err(failed)?;
+        let rate = TensorRef::from_array_view(((), &RATE_INPUT[..])).map_err(failed)?;
         let outputs = self
             .session
             .get()

@@ -144,8 +144,9 @@ impl Windows {
                 .sum()
         };
         let i = (first..last)
-            .min_by(|&a, &b| energy(a).total_cmp(&energy(b)).then(b.cmp(&a)))
-            .unwrap_or(last);
+            .map(|i| (energy(i), i))
+            .min_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)))
+            .map_or(last, |(_, i)| i);
         self.buf_start + i * FRAME
     }
 
