@@ -21,7 +21,7 @@ venv=$PWD/target/bench-venv
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/pip" install -q onnxruntime==1.22.1 onnx==1.17.0 numpy==2.1.3
 
-# Real recordings when the test fixtures are present (scripts/fetch-audio-fixtures.sh),
+# Real recordings when the test fixtures are present (scripts/fetch-fixtures.sh),
 # looped; otherwise pink noise with a tone. Stereo AAC at 44.1 kHz, as most media is.
 audio=$work/audiotag-${minutes}m.m4a
 if [ ! -s "$audio" ]; then

@@ -20,7 +20,7 @@ reference=$(ls -t target/release/deps/whisper_reference-* | grep -v '\.d$' | hea
 bin=$PWD/target/release/airscope
 export AIRSCOPE_MODELS__DIR=$PWD/target/bench-models
 $bin models fetch >/dev/null
-scripts/fetch-audio-fixtures.sh >/dev/null 2>&1
+scripts/fetch-fixtures.sh >/dev/null 2>&1
 work=${BENCH_DIR:-$PWD/target/bench-media}
 mkdir -p "$work"
 fx=target/fixtures/audio

@@ -15,7 +15,7 @@ export AIRSCOPE_DATA_DIR="${AIRSCOPE_DATA_DIR:-$PWD/airscope-demo}"
 export AIRSCOPE_API__LISTEN="${AIRSCOPE_API__LISTEN:-127.0.0.1:8780}"
 export AIRSCOPE_STORAGE__LISTEN="${AIRSCOPE_STORAGE__LISTEN:-127.0.0.1:8781}"
 $bin models fetch
-scripts/fetch-audio-fixtures.sh target/fixtures/audio
+scripts/fetch-fixtures.sh target/fixtures
 
 keys=$($bin keys create --user demo)
 access=$(awk '/^access_key:/ {print $2}' <<<"$keys")

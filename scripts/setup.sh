@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what airscope needs to build, run and test on Debian 12, when it is missing:
-# FFmpeg (libraries and tools), clang for the FFmpeg bindings, cmake and g++ for whisper.cpp, sqlite3, pip, and the AWS CLI.
+# FFmpeg (libraries and tools), clang for the FFmpeg bindings, cmake and g++ for whisper.cpp, sqlite3,
+# pip, the AWS CLI, and DejaVu fonts (the OCR tests draw captions on video with them).
 # Safe to run again: it installs only what is absent.
 set -euo pipefail
 
@@ -9,6 +10,7 @@ packages=(
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
   libavfilter-dev libavdevice-dev
   sqlite3 python3-pip curl ca-certificates
+  fonts-dejavu-core
 )
 missing=()
 for p in "${packages[@]}"; do

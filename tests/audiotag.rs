@@ -1,4 +1,4 @@
-//! `audiotag` on real recordings (scripts/fetch-audio-fixtures.sh; truth in
+//! `audiotag` on real recordings (scripts/fetch-fixtures.sh; truth in
 //! tests/fixtures/audio/README.md), run the way users run it: `airscope analyze` on a file, and
 //! jobs through the API for config and the media a job can meet.
 

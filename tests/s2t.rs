@@ -1,5 +1,5 @@
 //! `s2t` on real recordings with reference transcripts and word alignments from the packages
-//! that ship them (scripts/fetch-audio-fixtures.sh; sources and truth in
+//! that ship them (scripts/fetch-fixtures.sh; sources and truth in
 //! tests/fixtures/audio/README.md), run the way users run it: `airscope analyze` on a file,
 //! and jobs through the API for captions, config and the media a job can meet.
 

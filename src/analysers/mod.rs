@@ -2,6 +2,7 @@
 //! run on one decode through [`pipeline`]; a failing analyser fails only its own service.
 
 pub mod audiotag;
+pub mod ocr;
 mod onnx;
 pub mod pdf;
 pub mod pipeline;
@@ -119,6 +120,14 @@ fn analyser_for(
                     .and_then(|()| boxed(audiotag::AudiotagAnalyser::new(config, input))),
             ))
         }
+        "ocr" => Some((
+            ocr::VERSION,
+            boxed(ocr::OcrAnalyser::new(
+                configs.ocr.clone().unwrap_or_default(),
+                configs.pdf.clone().unwrap_or_default(),
+                input,
+            )),
+        )),
         "s2t" => {
             let config = configs.s2t.clone().unwrap_or_default();
             Some((

@@ -9,7 +9,7 @@ pub const KNOWN: [&str; 7] = ["s2t", "ocr", "nld", "audiotag", "face", "logo", "
 
 /// Services this build runs. The others are rejected at submission with
 /// `UNSUPPORTED_SERVICE` until their analyser lands.
-pub const AVAILABLE: [&str; 3] = ["s2t", "audiotag", "pdf"];
+pub const AVAILABLE: [&str; 4] = ["s2t", "ocr", "audiotag", "pdf"];
 
 /// Whisper's languages (ISO 639-1), accepted by `s2t.language`.
 const WHISPER_LANGUAGES: &[&str] = &[
@@ -363,8 +363,8 @@ mod tests {
         assert!(
             matches!(e, ServicesError::Unsupported(m) if m.contains("foo") && m.contains("pdf"))
         );
-        let e = parse_services(&json!({"ocr": ""})).unwrap_err();
-        assert!(matches!(e, ServicesError::Unsupported(m) if m.contains("ocr")));
+        let e = parse_services(&json!({"face": ""})).unwrap_err();
+        assert!(matches!(e, ServicesError::Unsupported(m) if m.contains("face")));
     }
 
     #[test]

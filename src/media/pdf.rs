@@ -83,6 +83,29 @@ pub fn probe(
     Ok((media, info))
 }
 
+/// The text layer of one page (0-based), lines separated by `\n`, trailing blanks dropped.
+pub fn page_text(doc: &PdfDocument, index: PdfPageIndex) -> Result<String, MediaError> {
+    let fail = |what: &str, e: PdfiumError| MediaError::Corrupt {
+        kind: "PDF page",
+        reason: format!("{what} of page {}: {e:?}", index + 1),
+    };
+    let page = doc.pages().get(index).map_err(|e| fail("page", e))?;
+    let text = page.text().map_err(|e| fail("text", e))?.all();
+    Ok(normalise(&text))
+}
+
+/// pdfium separates lines with CR LF; keep plain `\n` and drop trailing blanks.
+fn normalise(text: &str) -> String {
+    text.replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .lines()
+        .map(str::trim_end)
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim()
+        .to_string()
+}
+
 /// Largest side of a rendered page, whatever the DPI asked (a poster-sized page at 300 DPI
 /// would otherwise need gigabytes).
 pub const MAX_RENDER_SIDE: i32 = 8000;
@@ -150,5 +173,10 @@ mod tests {
         );
         assert_eq!(pdf_date("D:2024").as_deref(), Some("2024-01-01T00:00:00Z"));
         assert_eq!(pdf_date("garbage"), None);
+    }
+
+    #[test]
+    fn normalises_line_ends() {
+        assert_eq!(super::normalise("a \r\nb\rc\n\n"), "a\nb\nc");
     }
 }

