@@ -14,15 +14,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${RUNS:-3}
-cargo build --release --bin airscope -q
-cargo bench --bench whisper_reference --no-run -q 2>/dev/null
-reference=$(ls -t target/release/deps/whisper_reference-* | grep -v '\.d$' | head -1)
-bin=$PWD/target/release/airscope
-export AIRSCOPE_MODELS__DIR=$PWD/target/bench-models
-$bin models fetch >/dev/null
-scripts/fetch-fixtures.sh >/dev/null 2>&1
-work=${BENCH_DIR:-$PWD/target/bench-media}
-mkdir -p "$work"
+source bench/prepare.sh
+reference=$(bench_bin whisper_reference)
 fx=target/fixtures/audio
 minute=$work/s2t-minute.wav
 ffmpeg -hide_banner -loglevel error -y -i $fx/s2t_en_sonnet1.wav -i $fx/s2t_en_austen_0870.wav \

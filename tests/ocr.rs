@@ -197,17 +197,21 @@ fn pictures_without_text_give_no_detections_whatever_their_size() {
     }
 }
 
-/// A 1280x720 video of a real photograph, with a caption drawn from `from` to `to` seconds.
-fn captioned_video(dir: &Path, caption: &str, from: f64, to: f64, secs: u32) -> std::path::PathBuf {
+/// A 1280x720 video of a real photograph with captions, each drawn from its `from` to its `to`
+/// seconds.
+fn captioned_video(dir: &Path, captions: &[(&str, f64, f64)], secs: u32) -> std::path::PathBuf {
     let font = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf";
     assert!(
         Path::new(font).is_file(),
         "fonts-dejavu-core is installed by scripts/setup.sh"
     );
-    let filter = format!(
-        "scale=1280:720,drawtext=fontfile={font}:text='{caption}':fontsize=44:fontcolor=white:\
-         box=1:boxcolor=black@0.7:boxborderw=12:x=(w-text_w)/2:y=h-120:enable='between(t,{from},{to})'"
-    );
+    let mut filter = "scale=1280:720".to_string();
+    for (text, from, to) in captions {
+        filter.push_str(&format!(
+            ",drawtext=fontfile={font}:text='{text}':fontsize=44:fontcolor=white:box=1:\
+             boxcolor=black@0.7:boxborderw=12:x=(w-text_w)/2:y=h-120:enable='between(t,{from},{to})'"
+        ));
+    }
     ffmpeg_to(
         dir,
         "captioned.mp4",
@@ -230,44 +234,57 @@ fn captioned_video(dir: &Path, caption: &str, from: f64, to: f64, secs: u32) -> 
     )
 }
 
+/// The detections whose text, as a reader compares it, is `text`.
+fn detections_of<'a>(section: &'a Value, text: &str) -> Vec<&'a Value> {
+    section["detections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| chars(d["text"].as_str().unwrap()) == chars(text))
+        .collect()
+}
+
 #[test]
 fn a_caption_on_screen_from_2_to_6_seconds_is_one_detection_with_its_times() {
     let dir = tempfile::tempdir().unwrap();
-    let video = captioned_video(dir.path(), "Harbour reopens after the storm", 2.0, 6.0, 9);
-    let section = read(&video);
-    let caption: Vec<&Value> = section["detections"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|d| {
-            chars(d["text"].as_str().unwrap())
-                .iter()
-                .collect::<String>()
-                .contains("harbour")
-        })
-        .collect();
-    assert_eq!(caption.len(), 1, "{section}");
-    let d = caption[0];
-    assert_eq!(
-        chars(d["text"].as_str().unwrap()),
-        chars("Harbour reopens after the storm"),
-        "{d}"
+    // The next caption differs by one digit, in the same place: it is a new detection, not
+    // the first one carried on.
+    let video = captioned_video(
+        dir.path(),
+        &[
+            ("Story 1 of 20 tonight", 2.0, 6.0),
+            ("Story 2 of 20 tonight", 6.0, 8.0),
+        ],
+        10,
     );
+    let section = read(&video);
+    let first = detections_of(&section, "Story 1 of 20 tonight");
+    assert_eq!(first.len(), 1, "{section}");
     // Frames are analysed every second: the times are within one interval of the truth.
-    let (start, end) = (d["start"].as_f64().unwrap(), d["end"].as_f64().unwrap());
-    assert!((2.0..=3.0).contains(&start), "{d}");
-    assert!((5.0..=6.0).contains(&end), "{d}");
+    let (start, end) = (
+        first[0]["start"].as_f64().unwrap(),
+        first[0]["end"].as_f64().unwrap(),
+    );
+    assert!((2.0..=3.0).contains(&start), "{}", first[0]);
+    assert!((5.0..=6.0).contains(&end), "{}", first[0]);
+    let second = detections_of(&section, "Story 2 of 20 tonight");
+    assert_eq!(second.len(), 1, "{section}");
+    let (start, end) = (
+        second[0]["start"].as_f64().unwrap(),
+        second[0]["end"].as_f64().unwrap(),
+    );
+    assert!(
+        (6.0..=7.0).contains(&start) && (7.0..=8.0).contains(&end),
+        "{}",
+        second[0]
+    );
+    assert_eq!(section["text"][0], "HOTEL", "{section}");
     // The sign in the photograph is on screen for the whole video: one detection too.
-    let hotel: Vec<&Value> = section["detections"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|d| d["text"] == "HOTEL")
-        .collect();
+    let hotel = detections_of(&section, "HOTEL");
     assert_eq!(hotel.len(), 1, "{section}");
     assert_eq!(
         (hotel[0]["start"].as_f64(), hotel[0]["end"].as_f64()),
-        (Some(0.0), Some(8.0))
+        (Some(0.0), Some(9.0))
     );
 }
 

@@ -3,7 +3,6 @@
 
 use std::path::Path;
 
-use image::imageops::FilterType;
 use image::{GrayImage, Luma, RgbImage};
 use imageproc::contours::BorderType;
 use ort::value::TensorRef;
@@ -62,7 +61,7 @@ impl Detector {
         let pixels = if (w, h) == image.dimensions() {
             image
         } else {
-            resized = image::imageops::resize(image, w, h, FilterType::Triangle);
+            resized = crate::media::image::resize_rgb(image, w, h);
             &resized
         };
         let plane = (w * h) as usize;

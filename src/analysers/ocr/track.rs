@@ -3,26 +3,29 @@
 //! thumbnail comparison; otherwise lines are found again, and a line whose pixels match a line
 //! already on screen keeps that line's reading without running the recogniser.
 
-use image::imageops::FilterType;
-use image::{GrayImage, RgbImage};
+use image::RgbImage;
 
 use super::geometry::Rect;
 use super::reader::{Reader, Scale};
 use super::recognise::{self, Crop, Reading};
 use crate::analysers::AnalyseError;
+use crate::media::image::resize_rgb;
 
-/// Whole-frame thumbnail for the "nothing changed" test.
-const THUMB: (u32, u32) = (64, 36);
+/// Whole-frame thumbnail for the "nothing changed" test: an eighth of 720p, so a changed digit
+/// in a caption still changes a block.
+const THUMB: (u32, u32) = (160, 90);
 /// Mean absolute difference (0..255) under which a thumbnail block is unchanged. Compression
 /// noise on a still picture stays well under it; a caption appearing in a block is far over.
 const STILL_BLOCK: f32 = 3.0;
-/// Blocks of the thumbnail compared one by one, so a small caption change is not averaged away.
-const BLOCK: u32 = 4;
-/// A line's signature: its crop at this size, in grey.
-const SIG: (u32, u32) = (96, 12);
-/// Mean absolute difference (0..255, after removing each signature's mean) under which two
-/// crops show the same text.
-const SAME_TEXT: f32 = 12.0;
+/// Pictures are compared block by block (this many pixels square), so a small change is not
+/// averaged away over the whole picture.
+const BLOCK: usize = 4;
+/// A line's signature: its crop in grey at this height (a third of the recogniser's), so a
+/// character spans a few blocks.
+const SIG_HEIGHT: u32 = 16;
+/// Mean absolute difference (0..255, after removing each signature's mean) of the most
+/// different block, under which two crops show the same text.
+const SAME_TEXT: f32 = 16.0;
 /// Boxes overlapping at least this much (intersection over union) are the same place.
 const SAME_PLACE: f32 = 0.5;
 /// A line not found in this many analysed frames in a row has left the screen. One miss is
@@ -42,7 +45,7 @@ pub struct Appearance {
 
 struct Track {
     seen: Appearance,
-    signature: Vec<f32>,
+    signature: Signature,
     missed: u32,
 }
 
@@ -60,7 +63,7 @@ pub struct Tracker {
     min_confidence: f32,
     live: Vec<Track>,
     done: Vec<Appearance>,
-    thumb: Option<GrayImage>,
+    thumb: Option<Vec<f32>>,
     pub work: Work,
 }
 
@@ -86,13 +89,12 @@ impl Tracker {
         fresh: bool,
     ) -> Result<(), AnalyseError> {
         self.work.frames += 1;
-        let thumb = image::imageops::resize(
-            &image::imageops::grayscale(image),
-            THUMB.0,
-            THUMB.1,
-            FilterType::Triangle,
-        );
-        let still = !fresh && self.thumb.as_ref().is_some_and(|t| unchanged(t, &thumb));
+        let thumb = grey(&resize_rgb(image, THUMB.0, THUMB.1));
+        let still = !fresh
+            && self
+                .thumb
+                .as_ref()
+                .is_some_and(|t| most_changed_block(t, &thumb, THUMB.0 as usize) < STILL_BLOCK);
         if still {
             self.work.still_frames += 1;
             for t in &mut self.live {
@@ -106,14 +108,15 @@ impl Tracker {
 
         let (w, h) = (image.width() as f32, image.height() as f32);
         let regions = reader.find(image, self.scale)?;
-        let mut found: Vec<(Rect, Crop, Vec<f32>, Option<usize>)> = Vec::new();
+        let mut found: Vec<(Rect, Crop, Signature, Option<usize>)> = Vec::new();
         for r in &regions {
             let crop = recognise::crop(image, &r.quad);
-            let sig = signature(&crop);
+            let sig = Signature::of(&crop);
             let bbox = r.quad.bounds().scaled(1.0 / w, 1.0 / h);
-            let same = self.live.iter().position(|t| {
-                t.seen.bbox.iou(&bbox) >= SAME_PLACE && difference(&t.signature, &sig) < SAME_TEXT
-            });
+            let same = self
+                .live
+                .iter()
+                .position(|t| t.seen.bbox.iou(&bbox) >= SAME_PLACE && t.signature.matches(&crop));
             found.push((bbox, crop, sig, same));
         }
         let mut fresh_crops: Vec<Crop> = Vec::new();
@@ -198,74 +201,104 @@ impl Tracker {
     }
 }
 
-fn unchanged(a: &GrayImage, b: &GrayImage) -> bool {
-    let (w, h) = a.dimensions();
-    (0..h).step_by(BLOCK as usize).all(|by| {
-        (0..w).step_by(BLOCK as usize).all(|bx| {
-            let mut sum = 0u32;
-            let mut n = 0u32;
-            for y in by..(by + BLOCK).min(h) {
-                for x in bx..(bx + BLOCK).min(w) {
-                    sum += u32::from(a.get_pixel(x, y)[0].abs_diff(b.get_pixel(x, y)[0]));
+/// Grey levels of a picture, row by row.
+fn grey(image: &RgbImage) -> Vec<f32> {
+    image
+        .pixels()
+        .map(|p| 0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2]))
+        .collect()
+}
+
+/// The mean absolute difference of the most different `BLOCK` x `BLOCK` block of two grey
+/// pictures `width` wide.
+fn most_changed_block(a: &[f32], b: &[f32], width: usize) -> f32 {
+    let height = a.len() / width.max(1);
+    let mut worst = 0.0f32;
+    for by in (0..height).step_by(BLOCK) {
+        for bx in (0..width).step_by(BLOCK) {
+            let (mut sum, mut n) = (0.0f32, 0u32);
+            for y in by..(by + BLOCK).min(height) {
+                for x in bx..(bx + BLOCK).min(width) {
+                    sum += (a[y * width + x] - b[y * width + x]).abs();
                     n += 1;
                 }
             }
-            (sum as f32 / n as f32) < STILL_BLOCK
-        })
-    })
+            worst = worst.max(sum / n as f32);
+        }
+    }
+    worst
 }
 
-/// A crop's grey levels at a fixed size, less their mean, so the same text under a slightly
-/// brighter or darker picture still matches.
-fn signature(crop: &Crop) -> Vec<f32> {
-    let grey = image::imageops::resize(
-        &image::imageops::grayscale(&crop.0),
-        SIG.0,
-        SIG.1,
-        FilterType::Triangle,
-    );
-    let values: Vec<f32> = grey.pixels().map(|p| f32::from(p[0])).collect();
-    let mean = values.iter().sum::<f32>() / values.len() as f32;
-    values.into_iter().map(|v| v - mean).collect()
+/// What a line looks like: its crop in grey, small, less its mean, so the same text under a
+/// slightly brighter or darker picture still matches.
+struct Signature {
+    values: Vec<f32>,
+    width: u32,
 }
 
-fn difference(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum::<f32>() / a.len().max(1) as f32
+impl Signature {
+    fn of(crop: &Crop) -> Signature {
+        Signature::sized(crop, (crop.0.width() / 3).max(BLOCK as u32))
+    }
+
+    fn sized(crop: &Crop, width: u32) -> Signature {
+        let mut values = grey(&resize_rgb(&crop.0, width, SIG_HEIGHT));
+        let mean = values.iter().sum::<f32>() / values.len() as f32;
+        values.iter_mut().for_each(|v| *v -= mean);
+        Signature { values, width }
+    }
+
+    /// Whether `crop` shows the same text: about the same length, and no part of it changed.
+    fn matches(&self, crop: &Crop) -> bool {
+        let width = (crop.0.width() / 3).max(BLOCK as u32);
+        if width.abs_diff(self.width) as f32 > (0.04 * self.width as f32).max(1.0) {
+            return false;
+        }
+        let other = Signature::sized(crop, self.width);
+        most_changed_block(&self.values, &other.values, self.width as usize) < SAME_TEXT
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use image::{Luma, Rgb};
+    use image::Rgb;
 
     #[test]
-    fn a_caption_appearing_is_a_change_but_noise_is_not() {
-        let base = GrayImage::from_fn(64, 36, |x, y| Luma([((x * 3 + y * 2) % 200) as u8]));
-        let mut noisy = base.clone();
-        for (i, p) in noisy.pixels_mut().enumerate() {
-            p[0] = p[0].saturating_add((i % 3) as u8);
-        }
-        assert!(unchanged(&base, &noisy));
-        let mut captioned = base.clone();
-        for x in 20..40 {
-            for y in 30..33 {
-                captioned.put_pixel(x, y, Luma([255]));
+    fn a_changed_digit_is_a_change_but_noise_is_not() {
+        let base: Vec<f32> = (0..160 * 90).map(|i| ((i * 7) % 200) as f32).collect();
+        let noisy: Vec<f32> = base
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v + (i % 3) as f32)
+            .collect();
+        assert!(most_changed_block(&base, &noisy, 160) < STILL_BLOCK);
+        // A 3 x 4 pixel glyph changing in one corner of the thumbnail.
+        let mut changed = base.clone();
+        for y in 80..84 {
+            for x in 100..103 {
+                changed[y * 160 + x] = 255.0;
             }
         }
-        assert!(!unchanged(&base, &captioned));
+        assert!(most_changed_block(&base, &changed, 160) >= STILL_BLOCK);
+    }
+
+    fn text(words: &str, lift: u8) -> Crop {
+        // Each character a distinct bar pattern, 24 pixels wide, on a light ground.
+        let chars: Vec<u32> = words.bytes().map(u32::from).collect();
+        Crop(RgbImage::from_fn(24 * chars.len() as u32, 48, |x, y| {
+            let c = chars[(x / 24) as usize];
+            let ink = (10..38).contains(&y) && ((x % 24) * 7 / 24 + c).is_multiple_of(3);
+            let v = if ink { 20 } else { 200 } + lift;
+            Rgb([v, v, v])
+        }))
     }
 
     #[test]
-    fn signatures_match_the_same_text_brighter_and_not_other_text() {
-        let text = |shift: u32, lift: u8| {
-            Crop(RgbImage::from_fn(200, 48, |x, y| {
-                let ink = ((x + shift) / 7).is_multiple_of(3) && (10..38).contains(&y);
-                let v = if ink { 20 } else { 200 };
-                Rgb([v + lift, v + lift, v + lift])
-            }))
-        };
-        let a = signature(&text(0, 0));
-        assert!(difference(&a, &signature(&text(0, 30))) < SAME_TEXT);
-        assert!(difference(&a, &signature(&text(10, 0))) > SAME_TEXT);
+    fn signatures_match_the_same_text_brighter_and_not_one_changed_character() {
+        let a = Signature::of(&text("Story 1 of twenty", 0));
+        assert!(a.matches(&text("Story 1 of twenty", 30)));
+        assert!(!a.matches(&text("Story 2 of twenty", 0)));
+        assert!(!a.matches(&text("Story 1 of twenty-one", 0)));
     }
 }
