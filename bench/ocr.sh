@@ -47,7 +47,7 @@ ff -f lavfi -i "mandelbrot=s=1280x720:start_scale=2" -frames:v 1 "$work/frame_bl
 if [ ! -s "$work/static.mp4" ]; then
   filters="scale=1280:720"
   for i in $(seq 0 19); do
-    filters="$filters,$(caption "Story $((i + 1)) of twenty in the evening news" 600 | sed "s/\$/:enable='between(t,$((i * 15)),$((i * 15 + 15)))'/")"
+    filters="$filters,$(caption "Story $((i + 1)) of twenty in the evening news" 600 | sed "s/\$/:enable='gte(t,$((i * 15)))*lt(t,$((i * 15 + 15)))'/")"
   done
   ff -loop 1 -framerate 25 -i $fx/ocr_scene_hotel.jpg -t 300 -vf "$filters" -c:v libx264 -pix_fmt yuv420p "$work/static.mp4"
   pan="scale=1600:1200,crop=1280:720:x='160+150*sin(t/20)':y='240+100*cos(t/25)'"

@@ -197,8 +197,8 @@ fn pictures_without_text_give_no_detections_whatever_their_size() {
     }
 }
 
-/// A 1280x720 video of a real photograph with captions, each drawn from its `from` to its `to`
-/// seconds.
+/// A 1280x720 video of a real photograph with captions, each drawn from its `from` until (not
+/// including) its `to` seconds.
 fn captioned_video(dir: &Path, captions: &[(&str, f64, f64)], secs: u32) -> std::path::PathBuf {
     let font = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf";
     assert!(
@@ -209,7 +209,7 @@ fn captioned_video(dir: &Path, captions: &[(&str, f64, f64)], secs: u32) -> std:
     for (text, from, to) in captions {
         filter.push_str(&format!(
             ",drawtext=fontfile={font}:text='{text}':fontsize=44:fontcolor=white:box=1:\
-             boxcolor=black@0.7:boxborderw=12:x=(w-text_w)/2:y=h-120:enable='between(t,{from},{to})'"
+             boxcolor=black@0.7:boxborderw=12:x=(w-text_w)/2:y=h-120:enable='gte(t,{from})*lt(t,{to})'"
         ));
     }
     ffmpeg_to(

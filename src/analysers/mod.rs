@@ -110,6 +110,7 @@ fn analyser_for(
             pdf::VERSION,
             boxed(Ok(pdf::PdfAnalyser::new(
                 configs.pdf.clone().unwrap_or_default(),
+                configs.ocr.as_ref().map(|o| o.min_confidence),
             ))),
         )),
         "audiotag" => {

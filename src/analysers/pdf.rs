@@ -15,11 +15,16 @@ pub const VERSION: &str = "pdfium-8149+pp-ocrv4";
 /// Reads the document itself (pdfium), so it needs nothing from the decoder.
 pub struct PdfAnalyser {
     config: PdfConfig,
+    /// The `ocr` service's `min_confidence`, when the job asked for it.
+    ocr_min_confidence: Option<f64>,
 }
 
 impl PdfAnalyser {
-    pub fn new(config: PdfConfig) -> PdfAnalyser {
-        PdfAnalyser { config }
+    pub fn new(config: PdfConfig, ocr_min_confidence: Option<f64>) -> PdfAnalyser {
+        PdfAnalyser {
+            config,
+            ocr_min_confidence,
+        }
     }
 }
 
@@ -29,7 +34,13 @@ impl Analyser for PdfAnalyser {
     }
 
     fn finish(self: Box<Self>, input: &Input, earlier: &Findings) -> Result<Section, AnalyseError> {
-        analyse(input, &self.config, earlier.get("ocr"))
+        // The ocr section holds every line the pdf text needs only when its own threshold
+        // kept at least as much.
+        let lenient = self
+            .ocr_min_confidence
+            .is_some_and(|m| m as f32 <= ocr::PAGE_MIN_CONFIDENCE);
+        let section = earlier.get("ocr").filter(|_| lenient);
+        analyse(input, &self.config, section)
     }
 }
 
@@ -56,7 +67,7 @@ fn analyse(
             .get(index)
             .map_err(|e| AnalyseError::Failed(format!("page {}: {e:?}", index + 1)))?;
         let layer = pdf::page_text(&doc, index).map_err(failed)?;
-        let by_ocr = ocr::page_needs_ocr(cfg.ocr, &layer);
+        let mut by_ocr = ocr::page_needs_ocr(cfg.ocr, &layer);
         let text = match (by_ocr, ocr_section) {
             (false, _) => layer,
             // The ocr service already read this document's pages.
@@ -66,8 +77,21 @@ fn analyse(
                     Some(r) => r,
                     None => reader.insert(Reader::load(&input.models_dir)?),
                 };
-                let lines = ocr::read_page(reader, &doc, index)?;
-                ocr::page_text(lines.iter().map(|(l, r)| (l.reading.text.as_str(), r)))
+                match ocr::read_page(reader, &doc, index) {
+                    Ok(lines) => ocr::page_text(
+                        lines
+                            .iter()
+                            .filter(|(l, _)| ocr::keep(l, ocr::PAGE_MIN_CONFIDENCE))
+                            .map(|(l, r)| (l.reading.text.as_str(), r)),
+                    ),
+                    // A page that cannot be rendered (a degenerate page box) keeps its empty
+                    // text layer; the other pages are still read.
+                    Err(e) => {
+                        tracing::warn!(page = index + 1, error = %e, "page not read by OCR");
+                        by_ocr = false;
+                        layer
+                    }
+                }
             }
         };
         out.push(json!({

@@ -68,6 +68,8 @@ impl Detector {
         self.input.resize(3 * plane, 0.0);
         for (i, p) in pixels.pixels().enumerate() {
             for c in 0..3 {
+                // RGB, where RapidOCR feeds OpenCV's BGR: on the test photographs and pages RGB
+                // read better (a tilted page: 0.1 % CER against 9 % with BGR).
                 self.input[c * plane + i] = f32::from(p[c]) / 127.5 - 1.0;
             }
         }

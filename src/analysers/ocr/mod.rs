@@ -100,7 +100,10 @@ impl Analyser for OcrAnalyser {
     }
 }
 
-fn keep(line: &Line, min: f32) -> bool {
+/// Lines the `pdf` service puts in a page's text: RapidOCR's own `text_score`.
+pub const PAGE_MIN_CONFIDENCE: f32 = 0.5;
+
+pub fn keep(line: &Line, min: f32) -> bool {
     line.reading.confidence >= min && !line.reading.text.trim().is_empty()
 }
 
@@ -134,11 +137,12 @@ fn timed(a: &Appearance) -> Value {
 
 /// The section: detections, and the distinct lines in order of first appearance.
 fn section(detections: Vec<Value>) -> Value {
+    let mut seen = std::collections::HashSet::new();
     let mut text: Vec<String> = Vec::new();
     for d in &detections {
-        let line = d["text"].as_str().unwrap_or_default().to_string();
-        if !text.contains(&line) {
-            text.push(line);
+        let line = d["text"].as_str().unwrap_or_default();
+        if seen.insert(line) {
+            text.push(line.to_string());
         }
     }
     json!({ "text": text, "detections": detections })

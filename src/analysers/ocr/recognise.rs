@@ -40,9 +40,15 @@ pub fn crop(image: &RgbImage, quad: &Quad) -> Crop {
     let (ux, uy) = ((tr.0 - tl.0) / w as f32, (tr.1 - tl.1) / w as f32);
     let (vx, vy) = ((bl.0 - tl.0) / h as f32, (bl.1 - tl.1) / h as f32);
     let mut native = RgbImage::new(w, h);
+    // Sample inside the picture: bilinear sampling off its last row or column gives black,
+    // where the box of a line touching the edge would get a dark band.
+    let (max_x, max_y) = (image.width() as f32 - 1.001, image.height() as f32 - 1.001);
     warp_into_with(
         image,
-        |u, v| (tl.0 + u * ux + v * vx, tl.1 + u * uy + v * vy),
+        |u, v| {
+            let (x, y) = (tl.0 + u * ux + v * vx, tl.1 + u * uy + v * vy);
+            (x.clamp(0.0, max_x.max(0.0)), y.clamp(0.0, max_y.max(0.0)))
+        },
         Interpolation::Bilinear,
         Rgb([0, 0, 0]),
         &mut native,
@@ -199,6 +205,7 @@ fn fill<'a>(input: &mut Vec<f32>, images: impl Iterator<Item = &'a RgbImage>, wi
         for (y, row) in img.rows().enumerate() {
             for (x, p) in row.take(iw).enumerate() {
                 for c in 0..3 {
+                    // RGB, as the detector (see there).
                     input[base + c * h * w + y * w + x] = f32::from(p[c]) / 127.5 - 1.0;
                 }
             }

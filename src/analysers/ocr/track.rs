@@ -79,8 +79,8 @@ impl Tracker {
         }
     }
 
-    /// Take the frame shown at `time`. `fresh` forgets what was on screen: a new shot starts,
-    /// so nothing is carried across the cut by a still-frame test.
+    /// Take the frame shown at `time`. `fresh` marks a new shot: the frame is analysed even if
+    /// its thumbnail looks like the last one (lines on screen may still carry across the cut).
     pub fn frame(
         &mut self,
         reader: &mut Reader,
