@@ -312,45 +312,19 @@ fn a_video_without_text_gives_no_detections() {
 /// with no text layer.
 fn scanned_pdf(scan: &[u8], w: u32, h: u32, pages: usize) -> Vec<u8> {
     let (pw, ph) = (w as f64 * 72.0 / 150.0, h as f64 * 72.0 / 150.0);
-    let mut objs: Vec<Vec<u8>> = vec![
-        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
-        format!(
-            "<< /Type /Pages /Kids [{}] /Count {pages} >>",
-            (0..pages)
-                .map(|i| format!("{} 0 R", 4 + 2 * i))
-                .collect::<Vec<_>>()
-                .join(" ")
-        )
-        .into_bytes(),
-    ];
-    let mut image = format!(
-        "<< /Type /XObject /Subtype /Image /Width {w} /Height {h} /ColorSpace /DeviceRGB \
-         /BitsPerComponent 8 /Filter /DCTDecode /Length {} >>\nstream\n",
-        scan.len()
+    let image = pdf_stream(
+        &format!(
+            "/Type /XObject /Subtype /Image /Width {w} /Height {h} /ColorSpace /DeviceRGB \
+             /BitsPerComponent 8 /Filter /DCTDecode "
+        ),
+        scan,
+    );
+    pdf_pages(
+        image,
+        pages,
+        &format!("/MediaBox [0 0 {pw:.2} {ph:.2}] /Resources << /XObject << /Im1 3 0 R >> >>"),
+        |_| format!("q {pw:.2} 0 0 {ph:.2} 0 0 cm /Im1 Do Q"),
     )
-    .into_bytes();
-    image.extend(scan);
-    image.extend(b"\nendstream");
-    objs.push(image);
-    for i in 0..pages {
-        objs.push(
-            format!(
-                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {pw:.2} {ph:.2}] \
-                 /Resources << /XObject << /Im1 3 0 R >> >> /Contents {} 0 R >>",
-                5 + 2 * i
-            )
-            .into_bytes(),
-        );
-        let content = format!("q {pw:.2} 0 0 {ph:.2} 0 0 cm /Im1 Do Q");
-        objs.push(
-            format!(
-                "<< /Length {} >>\nstream\n{content}\nendstream",
-                content.len()
-            )
-            .into_bytes(),
-        );
-    }
-    write_pdf(&objs)
 }
 
 #[tokio::test]

@@ -81,7 +81,7 @@ fn analyse(
                     Ok(lines) => ocr::page_text(
                         lines
                             .iter()
-                            .filter(|(l, _)| ocr::keep(l, ocr::PAGE_MIN_CONFIDENCE))
+                            .filter(|(l, _)| l.reading.legible(ocr::PAGE_MIN_CONFIDENCE))
                             .map(|(l, r)| (l.reading.text.as_str(), r)),
                     ),
                     // A page that cannot be rendered (a degenerate page box) keeps its empty

@@ -535,43 +535,61 @@ pub fn job_body(name: &str, bucket: &str, key: &str, dest: &str) -> Value {
 /// A born-digital PDF of `pages` pages, page `n` reading "Page n of the long document".
 /// Written by hand (the format is simple) so tests can make documents of any length.
 pub fn long_pdf(pages: usize) -> Vec<u8> {
-    let mut objs: Vec<Vec<u8>> = Vec::new();
+    pdf_pages(
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_vec(),
+        pages,
+        "/MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >>",
+        |i| {
+            format!(
+                "BT /F1 12 Tf 72 700 Td (Page {} of the long document) Tj ET",
+                i + 1
+            )
+        },
+    )
+}
+
+/// A PDF of `pages` pages sharing one resource (object 3, e.g. a font or an image): each page
+/// has the dictionary entries `entries` (its box and resources) and draws `content(index)`.
+pub fn pdf_pages(
+    resource: Vec<u8>,
+    pages: usize,
+    entries: &str,
+    content: impl Fn(usize) -> String,
+) -> Vec<u8> {
     let kids: Vec<String> = (0..pages).map(|i| format!("{} 0 R", 4 + 2 * i)).collect();
-    objs.push(b"<< /Type /Catalog /Pages 2 0 R >>".to_vec());
-    objs.push(
+    let mut objs: Vec<Vec<u8>> = vec![
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
         format!(
             "<< /Type /Pages /Kids [{}] /Count {pages} >>",
             kids.join(" ")
         )
         .into_bytes(),
-    );
-    objs.push(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_vec());
+        resource,
+    ];
     for i in 0..pages {
         objs.push(
             format!(
-                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents {} 0 R >>",
+                "<< /Type /Page /Parent 2 0 R {entries} /Contents {} 0 R >>",
                 5 + 2 * i
             )
             .into_bytes(),
         );
-        let content = format!(
-            "BT /F1 12 Tf 72 700 Td (Page {} of the long document) Tj ET",
-            i + 1
-        );
-        objs.push(
-            format!(
-                "<< /Length {} >>\nstream\n{content}\nendstream",
-                content.len()
-            )
-            .into_bytes(),
-        );
+        objs.push(pdf_stream("", content(i).as_bytes()));
     }
     write_pdf(&objs)
 }
 
+/// A PDF stream object holding `data`, with the dictionary entries `dict` before its length.
+pub fn pdf_stream(dict: &str, data: &[u8]) -> Vec<u8> {
+    let mut out = format!("<< {dict}/Length {} >>\nstream\n", data.len()).into_bytes();
+    out.extend(data);
+    out.extend(b"\nendstream");
+    out
+}
+
 /// A PDF file of `objs`, numbered from 1 (the first is the catalog), with its cross-reference
 /// table.
-pub fn write_pdf(objs: &[Vec<u8>]) -> Vec<u8> {
+fn write_pdf(objs: &[Vec<u8>]) -> Vec<u8> {
     let mut out = b"%PDF-1.4\n".to_vec();
     let mut offsets = Vec::new();
     for (i, body) in objs.iter().enumerate() {

@@ -40,6 +40,12 @@ impl Quad {
         }
     }
 
+    /// The axis-aligned box around it, as a share of a `width` x `height` picture.
+    pub fn normalised(&self, width: u32, height: u32) -> Rect {
+        self.bounds()
+            .scaled(1.0 / width.max(1) as f32, 1.0 / height.max(1) as f32)
+    }
+
     /// Whether `(x, y)` lies inside (edges included).
     pub fn contains(&self, x: f32, y: f32) -> bool {
         let mut sign = 0.0f32;

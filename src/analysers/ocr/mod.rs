@@ -5,6 +5,7 @@ mod detect;
 mod geometry;
 mod reader;
 mod recognise;
+mod tensor;
 pub mod track;
 
 use pdfium_render::prelude::PdfPageIndex;
@@ -88,7 +89,7 @@ impl Analyser for OcrAnalyser {
             MediaType::Document => read_document(&mut self.reader, input, &self.pdf, min)?,
             MediaType::Image => std::mem::take(&mut self.still)
                 .into_iter()
-                .filter(|(l, _)| keep(l, min))
+                .filter(|(l, _)| l.reading.legible(min))
                 .map(|(l, r)| detection(&l.reading.text, l.reading.confidence, &r, None))
                 .collect(),
             _ => {
@@ -102,10 +103,6 @@ impl Analyser for OcrAnalyser {
 
 /// Lines the `pdf` service puts in a page's text: RapidOCR's own `text_score`.
 pub const PAGE_MIN_CONFIDENCE: f32 = 0.5;
-
-pub fn keep(line: &Line, min: f32) -> bool {
-    line.reading.confidence >= min && !line.reading.text.trim().is_empty()
-}
 
 fn bbox(r: &Rect) -> Value {
     json!({
@@ -159,11 +156,10 @@ pub fn page_needs_ocr(mode: PdfOcr, text_layer: &str) -> bool {
 
 /// Lines with their bboxes normalised to the picture they were read from.
 fn normalised(lines: Vec<Line>, image: &image::RgbImage) -> Vec<(Line, Rect)> {
-    let (w, h) = (image.width() as f32, image.height() as f32);
     lines
         .into_iter()
         .map(|l| {
-            let r = l.quad.bounds().scaled(1.0 / w, 1.0 / h);
+            let r = l.quad.normalised(image.width(), image.height());
             (l, r)
         })
         .collect()
@@ -207,7 +203,7 @@ fn read_document(
             continue;
         }
         for (line, r) in read_page(reader, &doc, index)? {
-            if keep(&line, min) {
+            if line.reading.legible(min) {
                 out.push(detection(
                     &line.reading.text,
                     line.reading.confidence,

@@ -10,6 +10,7 @@ use imageproc::geometric_transformations::{warp_into_with, Interpolation};
 use ort::value::TensorRef;
 
 use super::geometry::Quad;
+use super::tensor::nchw;
 use crate::analysers::onnx::{self, Pooled};
 use crate::analysers::AnalyseError;
 use crate::media::image::resize_rgb;
@@ -68,6 +69,13 @@ pub struct Reading {
     pub confidence: f32,
     /// The line was upside down and was turned before reading.
     pub upside_down: bool,
+}
+
+impl Reading {
+    /// Worth reporting: some text, read with at least `min` confidence.
+    pub fn legible(&self, min: f32) -> bool {
+        self.confidence >= min && !self.text.trim().is_empty()
+    }
 }
 
 pub struct Recogniser {
@@ -144,10 +152,11 @@ impl Recogniser {
     ) -> Result<Vec<bool>, AnalyseError> {
         let n = crops.len();
         let squeezed: Vec<Cow<RgbImage>> = crops.map(squeeze_for_cls).collect();
-        fill(
+        nchw(
             &mut self.input,
             squeezed.iter().map(|c| c.as_ref()),
             CLS_WIDTH,
+            HEIGHT,
         );
         let tensor = TensorRef::from_array_view((
             [n, 3, HEIGHT as usize, CLS_WIDTH as usize],
@@ -167,7 +176,7 @@ impl Recogniser {
 
     fn recognise(&mut self, crop: &Crop) -> Result<Reading, AnalyseError> {
         let width = crop.0.width().max(REC_MIN_WIDTH);
-        fill(&mut self.input, std::iter::once(&crop.0), width);
+        nchw(&mut self.input, std::iter::once(&crop.0), width, HEIGHT);
         let tensor = TensorRef::from_array_view((
             [1, 3, HEIGHT as usize, width as usize],
             self.input.as_slice(),
@@ -191,25 +200,6 @@ fn squeeze_for_cls(crop: &Crop) -> Cow<'_, RgbImage> {
         Cow::Borrowed(&crop.0)
     } else {
         Cow::Owned(resize_rgb(&crop.0, CLS_WIDTH, HEIGHT))
-    }
-}
-
-/// Lay images out as an NCHW batch `width` wide, scaled to -1..1, zero-padded on the right.
-fn fill<'a>(input: &mut Vec<f32>, images: impl Iterator<Item = &'a RgbImage>, width: u32) {
-    let (w, h) = (width as usize, HEIGHT as usize);
-    input.clear();
-    for img in images {
-        let base = input.len();
-        input.resize(base + 3 * h * w, 0.0);
-        let iw = (img.width() as usize).min(w);
-        for (y, row) in img.rows().enumerate() {
-            for (x, p) in row.take(iw).enumerate() {
-                for c in 0..3 {
-                    // RGB, as the detector (see there).
-                    input[base + c * h * w + y * w + x] = f32::from(p[c]) / 127.5 - 1.0;
-                }
-            }
-        }
     }
 }
 

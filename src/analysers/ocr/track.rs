@@ -7,7 +7,7 @@ use image::RgbImage;
 
 use super::geometry::Rect;
 use super::reader::{Reader, Scale};
-use super::recognise::{self, Crop, Reading};
+use super::recognise::{self, Crop};
 use crate::analysers::AnalyseError;
 use crate::media::image::resize_rgb;
 
@@ -106,48 +106,41 @@ impl Tracker {
         }
         self.thumb = Some(thumb);
 
-        let (w, h) = (image.width() as f32, image.height() as f32);
         let regions = reader.find(image, self.scale)?;
-        let mut found: Vec<(Rect, Crop, Signature, Option<usize>)> = Vec::new();
+        // Each region, and the track showing the same pixels if one does; only the others
+        // are read.
+        let mut found: Vec<(Rect, Signature, Option<usize>)> = Vec::new();
+        let mut unread: Vec<Crop> = Vec::new();
         for r in &regions {
             let crop = recognise::crop(image, &r.quad);
-            let sig = Signature::of(&crop);
-            let bbox = r.quad.bounds().scaled(1.0 / w, 1.0 / h);
+            let bbox = r.quad.normalised(image.width(), image.height());
             let same = self
                 .live
                 .iter()
                 .position(|t| t.seen.bbox.iou(&bbox) >= SAME_PLACE && t.signature.matches(&crop));
-            found.push((bbox, crop, sig, same));
-        }
-        let mut fresh_crops: Vec<Crop> = Vec::new();
-        let mut fresh_at = Vec::new();
-        for (i, f) in found.iter_mut().enumerate() {
-            if f.3.is_none() {
-                fresh_crops.push(std::mem::replace(&mut f.1, Crop(RgbImage::new(0, 0))));
-                fresh_at.push(i);
+            found.push((bbox, Signature::of(&crop), same));
+            if same.is_none() {
+                unread.push(crop);
             }
         }
-        let readings = reader.read(&mut fresh_crops)?;
-        self.work.lines_read += readings.len() as u64;
-        self.work.lines_reused += (found.len() - readings.len()) as u64;
-        let mut read: Vec<Option<Reading>> = vec![None; found.len()];
-        for (i, r) in fresh_at.into_iter().zip(readings) {
-            read[i] = Some(r);
-        }
+        let mut readings = reader.read(&mut unread)?.into_iter();
+        self.work.lines_read += unread.len() as u64;
+        self.work.lines_reused += (found.len() - unread.len()) as u64;
 
         let mut seen_now = vec![false; self.live.len()];
-        for ((bbox, _, sig, same), reading) in found.into_iter().zip(read) {
-            let at = match (same, reading) {
-                (Some(i), _) => Some(i),
-                (None, Some(r)) => {
-                    if r.confidence < self.min_confidence || r.text.trim().is_empty() {
+        for (bbox, sig, same) in found {
+            let at = match same {
+                Some(i) => i,
+                None => {
+                    let Some(r) = readings.next() else { continue };
+                    if !r.legible(self.min_confidence) {
                         continue;
                     }
                     // Read again but unchanged in what it says: the same line.
                     let again = self.live.iter().position(|t| {
                         t.seen.bbox.iou(&bbox) >= SAME_PLACE && t.seen.text == r.text
                     });
-                    if again.is_none() {
+                    let Some(i) = again else {
                         self.live.push(Track {
                             seen: Appearance {
                                 text: r.text,
@@ -161,18 +154,15 @@ impl Tracker {
                         });
                         seen_now.push(true);
                         continue;
-                    }
-                    again
+                    };
+                    i
                 }
-                (None, None) => None,
             };
-            if let Some(i) = at {
-                let t = &mut self.live[i];
-                t.seen.end = time;
-                t.missed = 0;
-                t.signature = sig;
-                seen_now[i] = true;
-            }
+            let t = &mut self.live[at];
+            t.seen.end = time;
+            t.missed = 0;
+            t.signature = sig;
+            seen_now[at] = true;
         }
         let mut keep = Vec::new();
         for (mut t, seen) in std::mem::take(&mut self.live).into_iter().zip(seen_now) {
