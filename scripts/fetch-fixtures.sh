@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fetch the real-media fixtures of the tests: recordings for audiotag (YAMNet) and s2t
-# (Whisper) into DEST/audio, photographs and scans for ocr into DEST/image.
+# (Whisper) into DEST/audio, photographs and scans for ocr and face into DEST/image.
 #
 #   scripts/fetch-fixtures.sh [DEST]      (DEST defaults to target/fixtures)
 #
@@ -11,7 +11,7 @@
 # Clips already present with the right hash are left alone, and packages are only fetched
 # for files that are missing, so a second run downloads nothing.
 # What each file is, and where it comes from: tests/fixtures/audio/README.md and
-# tests/fixtures/ocr/README.md.
+# tests/fixtures/ocr/README.md, tests/fixtures/face/README.md.
 set -euo pipefail
 
 dest="${1:-target/fixtures}"
@@ -92,6 +92,13 @@ FIXTURES=(
   "image/ocr_shot_terminal.png|d5c35c2285c3c6e270a3e84f5ad6bdcd9b0bf89954b1448436a44fbfe65f6246|sdist|ocrmypdf|17.13.0|ocrmypdf-17.13.0/misc/flatpak/sample_screenshot.png"
   "image/ocr_scan_congress_1871.jpg|700817950890eab129304aee9b89b6ee0956ee851353748b7ba836569f6565f9|sdist|ocrmypdf|4.2.4|ocrmypdf-4.2.4/tests/resources/congress.jpg"
   "image/ocr_scan_linn_brochure.jpg|c68c5a26a42344a8ca8195fc1827a0faee8966c69f71ce1b65ba6193ea34b092|sdist|ocrmypdf|4.2.4|ocrmypdf-4.2.4/tests/resources/LinnSequencer.jpg"
+  # Photographs of people with known identities (tests/fixtures/face/README.md), for the face tests.
+  "image/face_obama_1.jpg|0930e3aa8cae5920329c0c8cbc6a2ab70f47b0e67b432875beaa95cbf7e741f6|sdist|face_recognition|1.3.0|face_recognition-1.3.0/tests/test_images/obama.jpg"
+  "image/face_obama_2.jpg|a7efcc907375274796f39646510704aa86672d59f6d5469d69af3c85590976a6|sdist|face_recognition|1.3.0|face_recognition-1.3.0/tests/test_images/obama2.jpg"
+  "image/face_obama_3.jpg|76ac6bf97c36dc2da0ad16a537d6a5ac1b10f48d49aac29a0cca9a17cdbc3ca3|sdist|face_recognition|1.3.0|face_recognition-1.3.0/tests/test_images/obama3.jpg"
+  "image/face_biden.jpg|3c17508bb91554c637a2eabddfae790e5bb1caba93130814fc2ac50be9760c4c|sdist|face_recognition|1.3.0|face_recognition-1.3.0/tests/test_images/biden.jpg"
+  "image/face_group_six.jpg|47f682e945b659f93a9e490b9c9c4a2a864abe64dace9e1a2893845ddfd69489|sdist|insightface|2.1|insightface-2.1/insightface/data/images/t1.jpg"
+  "image/face_tom_hanks_112px.png|8545da294e8c7c79911169c3915fed8528f1960cd0ed99b92453788ca4275083|sdist|insightface|2.1|insightface-2.1/insightface/data/images/Tom_Hanks_54745.png"
 )
 
 log() { printf '%s\n' "$*" >&2; }

@@ -4,6 +4,9 @@
 //! `worker` -> `media` -> `analysers` -> `output` on the processing side. `storage` is the S3
 //! side of both (the embedded server and the client for any S3 endpoint).
 
+// The `cpp!` macro behind the face detector expands deeper than the default allows.
+#![recursion_limit = "1024"]
+
 pub mod analysers;
 pub mod api;
 pub mod cli;

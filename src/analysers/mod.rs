@@ -2,10 +2,12 @@
 //! run on one decode through [`pipeline`]; a failing analyser fails only its own service.
 
 pub mod audiotag;
+pub mod face;
 pub mod ocr;
 mod onnx;
 pub mod pdf;
 pub mod pipeline;
+pub mod rect;
 pub mod s2t;
 
 use std::path::PathBuf;
@@ -34,6 +36,8 @@ pub struct Input {
     pub media: MediaInfo,
     pub pdf_info: Option<PdfInfo>,
     pub models_dir: PathBuf,
+    /// The submitting user's face gallery (service `face`).
+    pub gallery: Vec<face::KnownFace>,
     pub cancel: CancellationToken,
     /// Share of the media analysed so far, 0..=100 (read by the worker's heartbeat).
     pub progress: Arc<AtomicU8>,
@@ -121,6 +125,13 @@ fn analyser_for(
                     .and_then(|()| boxed(audiotag::AudiotagAnalyser::new(config, input))),
             ))
         }
+        "face" => Some((
+            face::VERSION,
+            boxed(face::FaceAnalyser::new(
+                configs.face.clone().unwrap_or_default(),
+                input,
+            )),
+        )),
         "ocr" => Some((
             ocr::VERSION,
             boxed(ocr::OcrAnalyser::new(

@@ -1,11 +1,12 @@
 //! `airscope analyze FILE`: the job pipeline on a local file, no server, no storage.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio_util::sync::CancellationToken;
 
+use crate::analysers::face::{self, KnownFace};
 use crate::analysers::{self, Input};
 use crate::config::Config;
 use crate::jobs::model::{Destination, JobRecord, Source, Status};
@@ -18,6 +19,7 @@ pub async fn run(
     file: PathBuf,
     services: Vec<String>,
     out: PathBuf,
+    faces: Option<PathBuf>,
 ) -> anyhow::Result<()> {
     let services = if services.is_empty() {
         AVAILABLE.iter().map(|s| s.to_string()).collect()
@@ -50,6 +52,14 @@ pub async fn run(
         crate::worker::probe_local(&path, sniffed.media_type, sniffed.mime, size, &config)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let gallery = match faces {
+        Some(dir) => {
+            bar.set_message("enrolling faces");
+            let models = config.models_dir();
+            tokio::task::spawn_blocking(move || local_gallery(&dir, &models)).await??
+        }
+        None => Vec::new(),
+    };
     bar.inc(1);
     bar.set_message("analysing");
     let input = Input {
@@ -57,6 +67,7 @@ pub async fn run(
         media: media.clone(),
         pdf_info,
         models_dir: config.models_dir(),
+        gallery,
         cancel: CancellationToken::new(),
         progress: Default::default(),
     };
@@ -138,4 +149,40 @@ pub async fn run(
     }
     println!("{}", target.display());
     Ok(())
+}
+
+/// A face gallery from a folder: one sub-folder per person, named after them, holding photos
+/// that each show that person alone.
+fn local_gallery(dir: &Path, models_dir: &Path) -> anyhow::Result<Vec<KnownFace>> {
+    let mut dlib = face::Dlib::load(models_dir)?;
+    let mut gallery = Vec::new();
+    let read = |d: &Path| -> anyhow::Result<Vec<PathBuf>> {
+        let mut paths = std::fs::read_dir(d)
+            .with_context(|| format!("face gallery {}", d.display()))?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<Result<Vec<_>, _>>()?;
+        paths.sort();
+        Ok(paths)
+    };
+    for person in read(dir)?.into_iter().filter(|p| p.is_dir()) {
+        let name = person
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        for photo in read(&person)?.into_iter().filter(|p| p.is_file()) {
+            let embedding = face::enrol(&mut dlib, &photo)
+                .with_context(|| format!("face gallery photo {}", photo.display()))?;
+            gallery.push(KnownFace {
+                name: name.clone(),
+                embedding,
+            });
+        }
+    }
+    if gallery.is_empty() {
+        anyhow::bail!(
+            "face gallery {} has no photos (expected one folder of photos per person)",
+            dir.display()
+        );
+    }
+    Ok(gallery)
 }

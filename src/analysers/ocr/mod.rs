@@ -12,6 +12,7 @@ use pdfium_render::prelude::PdfPageIndex;
 use serde_json::{json, Value};
 
 use super::pipeline::{Analyser, Findings, Frame, Needs};
+use super::rect::bbox_json;
 use super::{round3, AnalyseError, Input, Section};
 use crate::jobs::services::{OcrConfig, PdfConfig, PdfOcr};
 use crate::media::{pdf, MediaType};
@@ -104,20 +105,11 @@ impl Analyser for OcrAnalyser {
 /// Lines the `pdf` service puts in a page's text: RapidOCR's own `text_score`.
 pub const PAGE_MIN_CONFIDENCE: f32 = 0.5;
 
-fn bbox(r: &Rect) -> Value {
-    json!({
-        "x": round3(f64::from(r.x0.clamp(0.0, 1.0))),
-        "y": round3(f64::from(r.y0.clamp(0.0, 1.0))),
-        "width": round3(f64::from((r.x1 - r.x0).clamp(0.0, 1.0))),
-        "height": round3(f64::from((r.y1 - r.y0).clamp(0.0, 1.0))),
-    })
-}
-
 fn detection(text: &str, confidence: f32, r: &Rect, page: Option<u32>) -> Value {
     let mut d = json!({
         "text": text.trim(),
         "confidence": round3(f64::from(confidence)),
-        "bbox": bbox(r),
+        "bbox": bbox_json(r),
     });
     if let Some(p) = page {
         d["page"] = json!(p);

@@ -1,0 +1,56 @@
+//! Axis-aligned boxes, shared by the analysers that locate things in frames (text, faces).
+
+use serde_json::{json, Value};
+
+use super::round3;
+
+/// An axis-aligned box, in pixels or normalised units.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rect {
+    pub x0: f32,
+    pub y0: f32,
+    pub x1: f32,
+    pub y1: f32,
+}
+
+impl Rect {
+    pub fn scaled(&self, sx: f32, sy: f32) -> Rect {
+        Rect {
+            x0: self.x0 * sx,
+            y0: self.y0 * sy,
+            x1: self.x1 * sx,
+            y1: self.y1 * sy,
+        }
+    }
+
+    pub fn area(&self) -> f32 {
+        (self.x1 - self.x0).max(0.0) * (self.y1 - self.y0).max(0.0)
+    }
+
+    /// Intersection over union.
+    pub fn iou(&self, other: &Rect) -> f32 {
+        let inter = Rect {
+            x0: self.x0.max(other.x0),
+            y0: self.y0.max(other.y0),
+            x1: self.x1.min(other.x1),
+            y1: self.y1.min(other.y1),
+        }
+        .area();
+        let union = self.area() + other.area() - inter;
+        if union > 0.0 {
+            inter / union
+        } else {
+            0.0
+        }
+    }
+}
+
+/// A normalised box as the metadata file writes it (`x`, `y`, `width`, `height` in 0..1).
+pub fn bbox_json(r: &Rect) -> Value {
+    json!({
+        "x": round3(f64::from(r.x0.clamp(0.0, 1.0))),
+        "y": round3(f64::from(r.y0.clamp(0.0, 1.0))),
+        "width": round3(f64::from((r.x1 - r.x0).clamp(0.0, 1.0))),
+        "height": round3(f64::from((r.y1 - r.y0).clamp(0.0, 1.0))),
+    })
+}
