@@ -2,6 +2,8 @@
 // detector's scores and pyramid).
 fn main() {
     println!("cargo:rerun-if-changed=src/analysers/face/dlib.rs");
+    // The store embeds its migrations.
+    println!("cargo:rerun-if-changed=migrations");
     cpp_build::Config::new()
         .flag("-std=c++14")
         .flag("-O2")

@@ -57,6 +57,7 @@ on_both!(
     jobs_that_keep_losing_their_lease_fail,
     retry_later_waits_for_not_before,
     idempotency_keys_return_the_first_job,
+    face_galleries_belong_to_their_user_and_deleting_a_person_removes_every_photo,
 );
 
 fn job(user: &str, name: &str, priority: i64, created_ms: i64) -> NewJob {
@@ -287,4 +288,55 @@ async fn idempotency_keys_return_the_first_job(backend: &str) {
         s.insert_job(job("alice", "c", 5, 3), other_body).await,
         Err(store::StoreError::IdempotencyMismatch)
     ));
+}
+
+async fn face_galleries_belong_to_their_user_and_deleting_a_person_removes_every_photo(
+    backend: &str,
+) {
+    let (_d, s) = open(backend).await;
+    let photo = |user: &str, name: &str, n: u8| store::NewFacePhoto {
+        user_id: user.into(),
+        name: name.into(),
+        new_person_id: format!("p-{user}-{name}-{n}"),
+        photo_id: format!("f-{user}-{name}-{n}"),
+        embedding_sealed: vec![n; 16],
+        created_ms: i64::from(n),
+    };
+    let ada = s.add_face_photo(&photo("alice", "Ada", 1)).await.unwrap();
+    let again = s.add_face_photo(&photo("alice", "Ada", 2)).await.unwrap();
+    assert_eq!(
+        (again.id.clone(), again.photos),
+        (ada.id.clone(), 2),
+        "one person, two photos"
+    );
+    s.add_face_photo(&photo("alice", "Grace", 3)).await.unwrap();
+    let bobs = s.add_face_photo(&photo("bob", "Ada", 4)).await.unwrap();
+    assert_ne!(
+        bobs.id, ada.id,
+        "the same name of another user is another person"
+    );
+
+    let names = |people: Vec<store::FacePerson>| -> Vec<(String, i64)> {
+        people.into_iter().map(|p| (p.name, p.photos)).collect()
+    };
+    assert_eq!(
+        names(s.list_face_people("alice").await.unwrap()),
+        [("Ada".to_string(), 2), ("Grace".to_string(), 1)]
+    );
+    assert_eq!(s.face_gallery("alice").await.unwrap().len(), 3);
+    assert!(
+        !s.delete_face_person("bob", &ada.id).await.unwrap(),
+        "not bob's"
+    );
+    assert!(s.delete_face_person("alice", &ada.id).await.unwrap());
+    assert!(
+        !s.delete_face_person("alice", &ada.id).await.unwrap(),
+        "already gone"
+    );
+    let left = s.face_gallery("alice").await.unwrap();
+    assert_eq!(left, [("Grace".to_string(), vec![3u8; 16])]);
+    assert_eq!(s.face_gallery("bob").await.unwrap().len(), 1);
+    // Enrolling under the deleted name starts a new person.
+    let back = s.add_face_photo(&photo("alice", "Ada", 5)).await.unwrap();
+    assert_eq!(back.photos, 1);
 }

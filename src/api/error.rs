@@ -4,6 +4,10 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+
+use crate::jobs::gallery::GalleryError;
 use crate::jobs::JobsError;
 use crate::store::StoreError;
 
@@ -92,6 +96,39 @@ impl ApiError {
             "METHOD_NOT_ALLOWED",
             "method not allowed on this endpoint",
         )
+    }
+}
+
+/// A request body as read, or the error for one that could not be read (too large, cut off).
+pub fn read_body(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ApiError> {
+    body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::too_large(limit)
+        } else {
+            ApiError::validation(format!("request body: {}", e.body_text()))
+        }
+    })
+}
+
+impl From<GalleryError> for ApiError {
+    fn from(e: GalleryError) -> Self {
+        match e {
+            GalleryError::Invalid(m) => ApiError::validation(m),
+            e @ GalleryError::NotFound => ApiError::not_found(e.to_string()),
+            GalleryError::Unavailable(m) => ApiError {
+                retry_after: Some(5),
+                ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE", m)
+            },
+            GalleryError::Broken(detail) => {
+                tracing::error!(%detail, "face gallery cannot enrol");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "INTERNAL_ERROR",
+                    "this server cannot enrol faces; see its log",
+                )
+            }
+            GalleryError::Store(s) => s.into(),
+        }
     }
 }
 

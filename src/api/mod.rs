@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod faces;
 pub mod jobs;
 mod ops;
 
@@ -12,18 +13,20 @@ use std::time::Instant;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::Router;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tower_http::catch_panic::CatchPanicLayer;
 use utoipa::OpenApi;
 
+use crate::jobs::gallery::FaceGallery;
 use crate::jobs::JobsService;
 use crate::storage::keys::KeyStore;
 use error::ApiError;
 
 pub struct AppState {
     pub jobs: JobsService,
+    pub faces: FaceGallery,
     pub keys: Arc<KeyStore>,
     pub limiter: Option<auth::Limiter>,
     pub metrics: PrometheusHandle,
@@ -36,9 +39,9 @@ pub struct AppState {
 #[openapi(
     info(title = "airscope jobs API", description = "Wasabi AiR compatible jobs API of airscope"),
     paths(jobs::submit, jobs::list, jobs::get_job, jobs::get_status, jobs::get_metadata,
-          jobs::cancel, ops::healthz, ops::readyz, ops::metrics, ops::openapi),
+          jobs::cancel, faces::enrol, faces::list, faces::delete, ops::healthz, ops::readyz, ops::metrics, ops::openapi),
     modifiers(&SecurityAddon),
-    tags((name = "jobs"), (name = "operations"))
+    tags((name = "jobs"), (name = "faces"), (name = "operations"))
 )]
 pub struct ApiDoc;
 
@@ -67,6 +70,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/jobs/{id}/status", get(jobs::get_status))
         .route("/jobs/{id}/metadata", get(jobs::get_metadata))
         .route("/jobs/{id}/cancel", post(jobs::cancel))
+        .route("/faces", post(faces::enrol).get(faces::list))
+        .route("/faces/{id}", delete(faces::delete))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::{self, AppState};
 use crate::config::Config;
+use crate::jobs::gallery::FaceGallery;
 use crate::jobs::ops::JobSignals;
 use crate::jobs::JobsService;
 use crate::worker::{self, WorkerContext};
@@ -64,6 +65,11 @@ pub async fn run(mut config: Config, no_workers: bool) -> anyhow::Result<()> {
     };
 
     let state = Arc::new(AppState {
+        faces: FaceGallery {
+            store: store.clone(),
+            master_key: master.clone(),
+            config: config.clone(),
+        },
         jobs: JobsService {
             store,
             master_key: master,

@@ -1,6 +1,7 @@
 //! The jobs domain: what a job is, how a submission is validated, and the operations the API
 //! offers on jobs (on top of the store).
 
+pub mod gallery;
 pub mod model;
 pub mod ops;
 pub mod request;

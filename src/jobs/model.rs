@@ -2,6 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::Config;
+use crate::storage::BucketLocation;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
@@ -51,6 +54,35 @@ pub struct Source {
     pub endpoint: Option<String>,
     pub region: Option<String>,
     pub provider: Option<String>,
+}
+
+impl Source {
+    /// The bucket that holds the object, opened with `keys` (access, secret): the named
+    /// endpoint or provider, else the default storage.
+    pub fn location(&self, keys: (String, String), config: &Config) -> BucketLocation {
+        let region = self
+            .region
+            .clone()
+            .unwrap_or_else(|| config.storage.region.clone());
+        let provider_endpoint = match self.provider.as_deref().map(str::to_ascii_lowercase) {
+            Some(p) if p == "aws" => Some(format!("https://s3.{region}.amazonaws.com")),
+            Some(p) if p == "wasabi" => Some(format!("https://s3.{region}.wasabisys.com")),
+            _ => None,
+        };
+        let (endpoint, user_endpoint) = match (&self.endpoint, provider_endpoint) {
+            (Some(e), _) => (e.clone(), true),
+            (None, Some(e)) => (e, true),
+            (None, None) => (config.default_storage_endpoint(), false),
+        };
+        BucketLocation {
+            endpoint,
+            region,
+            bucket: self.bucket.clone(),
+            access_key: keys.0,
+            secret_key: keys.1,
+            user_endpoint,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -76,11 +76,16 @@ fn invalid<T>(msg: impl Into<String>) -> Result<T, RequestError> {
 
 /// Parse and validate a raw body.
 pub fn parse_job_request(body: &[u8]) -> Result<ValidJobRequest, RequestError> {
+    validate(parse_object(body)?)
+}
+
+/// A request body that must be a JSON object of known fields; errors name the field.
+pub fn parse_object<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, RequestError> {
     if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return invalid("request body must be a JSON object");
     }
     let de = &mut serde_json::Deserializer::from_slice(body);
-    let raw: JobRequestBody = serde_path_to_error::deserialize(de).map_err(|e| {
+    serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let msg = strip_position(&inner.to_string());
@@ -89,8 +94,7 @@ pub fn parse_job_request(body: &[u8]) -> Result<ValidJobRequest, RequestError> {
         } else {
             format!("{path}: {msg}")
         })
-    })?;
-    validate(raw)
+    })
 }
 
 /// serde_json appends "at line L column C"; the field path says more.
@@ -101,17 +105,18 @@ fn strip_position(msg: &str) -> String {
     }
 }
 
+/// `Name`: 1..256 characters, not all white space.
+pub fn validate_name(name: Option<String>) -> Result<String, RequestError> {
+    match name {
+        None => invalid("Name is required"),
+        Some(n) if n.trim().is_empty() => invalid("Name must not be empty or only white space"),
+        Some(n) if n.chars().count() > 256 => invalid("Name must be at most 256 characters"),
+        Some(n) => Ok(n),
+    }
+}
+
 fn validate(raw: JobRequestBody) -> Result<ValidJobRequest, RequestError> {
-    let name = match raw.name {
-        None => return invalid("Name is required"),
-        Some(n) if n.trim().is_empty() => {
-            return invalid("Name must not be empty or only white space")
-        }
-        Some(n) if n.chars().count() > 256 => {
-            return invalid("Name must be at most 256 characters")
-        }
-        Some(n) => n,
-    };
+    let name = validate_name(raw.name)?;
     let priority = raw.priority.unwrap_or(5);
     if !(1..=10).contains(&priority) {
         return invalid("Priority must be an integer from 1 to 10");
@@ -145,7 +150,8 @@ fn validate(raw: JobRequestBody) -> Result<ValidJobRequest, RequestError> {
     })
 }
 
-fn validate_source(
+/// `Source`: where an object is, and the keys to read it when they are not the caller's.
+pub fn validate_source(
     body: Option<SourceBody>,
 ) -> Result<(Source, Option<(String, String)>), RequestError> {
     let Some(s) = body else {

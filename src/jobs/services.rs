@@ -363,8 +363,8 @@ mod tests {
         assert!(
             matches!(e, ServicesError::Unsupported(m) if m.contains("foo") && m.contains("pdf"))
         );
-        let e = parse_services(&json!({"face": ""})).unwrap_err();
-        assert!(matches!(e, ServicesError::Unsupported(m) if m.contains("face")));
+        let e = parse_services(&json!({"logo": ""})).unwrap_err();
+        assert!(matches!(e, ServicesError::Unsupported(m) if m.contains("logo")));
     }
 
     #[test]

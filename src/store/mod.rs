@@ -1,4 +1,4 @@
-//! The store: jobs, leases, idempotency keys and storage keys behind one trait, so that the
+//! The store: jobs, leases, idempotency keys, storage keys and face galleries behind one trait, so that the
 //! SQLite backend (one machine) and a Postgres backend (fleets) are interchangeable.
 
 mod dialect;
@@ -213,6 +213,36 @@ pub trait Store: Send + Sync + 'static {
     async fn bucket_owner(&self, bucket: &str) -> StoreResult<Option<String>>;
     /// Record the owner of a new bucket; false when the bucket already has one.
     async fn claim_bucket(&self, bucket: &str, user_id: &str, now_ms: i64) -> StoreResult<bool>;
+
+    /// Add a photo's sealed embedding to the user's person of that name, creating the person
+    /// (with `new_person_id`) when there is none.
+    async fn add_face_photo(&self, photo: &NewFacePhoto) -> StoreResult<FacePerson>;
+    /// The user's enrolled people, oldest first.
+    async fn list_face_people(&self, user_id: &str) -> StoreResult<Vec<FacePerson>>;
+    /// Remove one of the user's people and every photo of them; false when there is none.
+    async fn delete_face_person(&self, user_id: &str, id: &str) -> StoreResult<bool>;
+    /// Every photo in the user's gallery: the person's name and the sealed embedding.
+    async fn face_gallery(&self, user_id: &str) -> StoreResult<Vec<(String, Vec<u8>)>>;
+}
+
+/// A photo to enrol in a user's face gallery.
+#[derive(Debug, Clone)]
+pub struct NewFacePhoto {
+    pub user_id: String,
+    pub name: String,
+    pub new_person_id: String,
+    pub photo_id: String,
+    pub embedding_sealed: Vec<u8>,
+    pub created_ms: i64,
+}
+
+/// A person of a face gallery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FacePerson {
+    pub id: String,
+    pub name: String,
+    pub photos: i64,
+    pub created_ms: i64,
 }
 
 /// How long a write waits for the database before the caller gets `Unavailable`.

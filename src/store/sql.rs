@@ -658,4 +658,118 @@ impl Store for SqlStore {
         .map_err(map_err)?;
         Ok(n.rows_affected() == 1)
     }
+
+    async fn add_face_photo(&self, photo: &NewFacePhoto) -> StoreResult<FacePerson> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO face_people (id, user_id, name, created) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (user_id, name) DO NOTHING",
+        )
+        .bind(&photo.new_person_id)
+        .bind(&photo.user_id)
+        .bind(&photo.name)
+        .bind(photo.created_ms)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        // An update, not a read: it locks the person, so a concurrent delete either happens
+        // before (and the person is created afresh above) or waits and removes this photo too.
+        let row = sqlx::query(
+            "UPDATE face_people SET name = name WHERE user_id = $1 AND name = $2 \
+             RETURNING id, created",
+        )
+        .bind(&photo.user_id)
+        .bind(&photo.name)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let id: String = row.try_get("id").map_err(map_err)?;
+        let created_ms: i64 = row.try_get("created").map_err(map_err)?;
+        sqlx::query(
+            "INSERT INTO face_photos (id, person_id, user_id, embedding_sealed, created) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&photo.photo_id)
+        .bind(&id)
+        .bind(&photo.user_id)
+        .bind(&photo.embedding_sealed)
+        .bind(photo.created_ms)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let photos: i64 = sqlx::query("SELECT COUNT(*) AS n FROM face_photos WHERE person_id = $1")
+            .bind(&id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(map_err)?
+            .try_get("n")
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(FacePerson {
+            id,
+            name: photo.name.clone(),
+            photos,
+            created_ms,
+        })
+    }
+
+    async fn list_face_people(&self, user_id: &str) -> StoreResult<Vec<FacePerson>> {
+        let rows = sqlx::query(
+            "SELECT p.id, p.name, p.created, COUNT(f.id) AS photos FROM face_people p \
+             LEFT JOIN face_photos f ON f.person_id = p.id WHERE p.user_id = $1 \
+             GROUP BY p.id, p.name, p.created ORDER BY p.created, p.id",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(FacePerson {
+                    id: r.try_get("id").map_err(map_err)?,
+                    name: r.try_get("name").map_err(map_err)?,
+                    photos: r.try_get("photos").map_err(map_err)?,
+                    created_ms: r.try_get("created").map_err(map_err)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn delete_face_person(&self, user_id: &str, id: &str) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let gone = sqlx::query("DELETE FROM face_people WHERE id = $1 AND user_id = $2")
+            .bind(id)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?
+            .rows_affected();
+        sqlx::query("DELETE FROM face_photos WHERE person_id = $1 AND user_id = $2")
+            .bind(id)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(gone > 0)
+    }
+
+    async fn face_gallery(&self, user_id: &str) -> StoreResult<Vec<(String, Vec<u8>)>> {
+        let rows = sqlx::query(
+            "SELECT p.name, f.embedding_sealed FROM face_photos f \
+             JOIN face_people p ON p.id = f.person_id WHERE f.user_id = $1 ORDER BY f.created, f.id",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("name").map_err(map_err)?,
+                    r.try_get("embedding_sealed").map_err(map_err)?,
+                ))
+            })
+            .collect()
+    }
 }

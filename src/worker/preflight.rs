@@ -49,39 +49,14 @@ pub struct Prepared {
     pub _workdir: tempfile::TempDir,
 }
 
-/// Where the source object is and which keys read it.
-pub fn locate_source(
-    job: &JobRecord,
-    secrets: &JobSecrets,
-    config: &Config,
-) -> Result<BucketLocation, PreflightError> {
-    let src = &job.source;
-    let (access_key, secret_key) = match (&secrets.source_access_key, &secrets.source_secret_key) {
+/// Where the source object is and which keys read it: the source's own pair when the job
+/// named one, else the submitter's.
+pub fn locate_source(job: &JobRecord, secrets: &JobSecrets, config: &Config) -> BucketLocation {
+    let keys = match (&secrets.source_access_key, &secrets.source_secret_key) {
         (Some(a), Some(s)) => (a.clone(), s.clone()),
         _ => (secrets.access_key.clone(), secrets.secret_key.clone()),
     };
-    let region = src
-        .region
-        .clone()
-        .unwrap_or_else(|| config.storage.region.clone());
-    let provider_endpoint = match src.provider.as_deref().map(str::to_ascii_lowercase) {
-        Some(p) if p == "aws" => Some(format!("https://s3.{region}.amazonaws.com")),
-        Some(p) if p == "wasabi" => Some(format!("https://s3.{region}.wasabisys.com")),
-        _ => None,
-    };
-    let (endpoint, user_endpoint) = match (&src.endpoint, provider_endpoint) {
-        (Some(e), _) => (e.clone(), true),
-        (None, Some(e)) => (e, true),
-        (None, None) => (config.default_storage_endpoint(), false),
-    };
-    Ok(BucketLocation {
-        endpoint,
-        region,
-        bucket: src.bucket.clone(),
-        access_key,
-        secret_key,
-        user_endpoint,
-    })
+    job.source.location(keys, config)
 }
 
 pub async fn prepare(

@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 use super::preflight::{self, PreflightError, Prepared};
 use super::WorkerContext;
 use crate::analysers::{self, AnalyseError, Input};
+use crate::jobs::gallery::known_faces;
 use crate::jobs::model::{JobRecord, JobSecrets, Status};
 use crate::jobs::services::parse_services;
 use crate::output;
@@ -226,12 +227,19 @@ async fn run(
     ) {
         return RunEnd::Stopped;
     }
+    let gallery = match &configs.face {
+        Some(_) => match known_faces(&*ctx.store, &ctx.master, &job.user_id).await {
+            Ok(g) => g,
+            Err(m) => return RunEnd::Transient(m),
+        },
+        None => Vec::new(),
+    };
     let input = Input {
         path: prepared.path.clone(),
         media: prepared.media.clone(),
         pdf_info: prepared.pdf_info.clone(),
         models_dir: ctx.config.models_dir(),
-        gallery: Vec::new(),
+        gallery,
         cancel: cancel.clone(),
         progress,
     };
@@ -254,7 +262,7 @@ async fn prepare(
     secrets: &JobSecrets,
     cancel: &CancellationToken,
 ) -> Result<Prepared, PreflightError> {
-    let source = preflight::locate_source(job, secrets, &ctx.config)?;
+    let source = preflight::locate_source(job, secrets, &ctx.config);
     tokio::select! {
         r = preflight::prepare(job, &source, &ctx.config, cancel) => r,
         () = cancel.cancelled() => Err(PreflightError::Cancelled),
