@@ -19,11 +19,8 @@
 #   bench/ocr.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs=${RUNS:-5}
 source bench/prepare.sh
 ours=$(bench_bin ocr)
-venv=$PWD/target/bench-venv
-[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/pip" install -q onnxruntime==1.22.1 rapidocr-onnxruntime==1.4.4 opencv-python==5.0.0.93 \
   opencv-python-headless==5.0.0.93 numpy==2.1.3
 # RapidOCR loads the models that ship in its wheel; they must be the files airscope runs.

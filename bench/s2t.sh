@@ -13,8 +13,8 @@
 #   bench/s2t.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs=${RUNS:-3}
 source bench/prepare.sh
+runs=${RUNS:-3}
 reference=$(bench_bin whisper_reference)
 fx=target/fixtures/audio
 minute=$work/s2t-minute.wav

@@ -238,13 +238,21 @@ impl Analyser for FaceAnalyser {
         }
         Ok((
             "faces",
-            section(&tracks, &people, self.media == MediaType::Video),
+            section(
+                &tracks,
+                &people,
+                (self.media == MediaType::Video).then_some(self.config.frame_interval),
+            ),
         ))
     }
 }
 
-/// The `faces` section: people with their merged appearances, and each followed face.
-fn section(tracks: &[Track], people: &[people::Person], timed: bool) -> Value {
+/// The `faces` section: people with their appearances, and each followed face. `interval`
+/// is the video's sampling interval (None for an image): a person seen in consecutive samples
+/// is on screen throughout, across a cut too, so that is one appearance.
+fn section(tracks: &[Track], people: &[people::Person], interval: Option<f64>) -> Value {
+    let timed = interval.is_some();
+    let gap = interval.unwrap_or(0.0) + 1e-6;
     let mut person_of = vec![String::new(); tracks.len()];
     let mut listed = Vec::new();
     for (n, p) in people.iter().enumerate() {
@@ -258,7 +266,7 @@ fn section(tracks: &[Track], people: &[people::Person], timed: bool) -> Value {
         let mut merged: Vec<(f64, f64)> = Vec::new();
         for (s, e) in spans {
             match merged.last_mut() {
-                Some(last) if s <= last.1 => last.1 = last.1.max(e),
+                Some(last) if s <= last.1 + gap => last.1 = last.1.max(e),
                 _ => merged.push((s, e)),
             }
         }
@@ -297,4 +305,30 @@ fn section(tracks: &[Track], people: &[people::Person], timed: bool) -> Value {
         })
         .collect();
     json!({"people": listed, "detections": detections})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn confidence_is_half_at_dlibs_threshold_and_min_confidence_inverts_it() {
+        assert!((confidence(0.0) - 0.5).abs() < 1e-6);
+        assert!(confidence(1.0) > 0.85 && confidence(-1.0) < 0.15);
+        for c in [0.3, 0.5, 0.8] {
+            assert!((f64::from(confidence(margin(c) as f32)) - c).abs() < 1e-4);
+        }
+        assert_eq!(margin(0.0), -1.0, "floored where dlib finds mostly noise");
+    }
+
+    #[test]
+    fn embeddings_round_trip_through_the_stores_bytes() {
+        let mut e = [0f32; 128];
+        e.iter_mut()
+            .enumerate()
+            .for_each(|(i, v)| *v = i as f32 / 100.0 - 0.5);
+        let e = Embedding(e);
+        assert_eq!(Embedding::from_bytes(&e.to_bytes()), Some(e));
+        assert_eq!(Embedding::from_bytes(&[0; 12]), None);
+    }
 }

@@ -80,3 +80,49 @@ pub fn name(embeddings: &[&Embedding], gallery: &[KnownFace], threshold: f32) ->
         .filter(|(d, _)| match_confidence(*d) >= threshold)
         .map(|(_, k)| k.name.clone())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn near(base: f32, nudge: f32) -> Embedding {
+        let mut e = [base; 128];
+        e[0] += nudge;
+        Embedding(e)
+    }
+
+    #[test]
+    fn tracks_of_one_face_group_and_others_and_unembedded_ones_stand_alone() {
+        let a = near(0.0, 0.0);
+        let a2 = near(0.0, 0.3);
+        let b = near(0.1, 0.0); // 1.13 from a
+        let people = group(&[
+            vec![a.clone()],
+            vec![b.clone()],
+            vec![],
+            vec![a2.clone(), a.clone()],
+        ]);
+        let tracks: Vec<Vec<usize>> = people.iter().map(|p| p.tracks.clone()).collect();
+        assert_eq!(tracks, [vec![0, 3], vec![1], vec![2]]);
+    }
+
+    #[test]
+    fn names_come_from_the_nearest_known_face_within_the_threshold() {
+        let gallery = [
+            KnownFace {
+                name: "A".into(),
+                embedding: near(0.0, 0.0),
+            },
+            KnownFace {
+                name: "B".into(),
+                embedding: near(0.1, 0.0),
+            },
+        ];
+        let seen = near(0.0, 0.36); // 0.36 from A: confidence 0.7
+        assert_eq!(name(&[&seen], &gallery, 0.6), Some("A".into()));
+        assert_eq!(name(&[&seen], &gallery, 0.75), None);
+        assert_eq!(name(&[&seen], &[], 0.0), None);
+        assert!((match_confidence(0.6) - 0.5).abs() < 1e-6);
+        assert_eq!(match_confidence(2.0), 0.0);
+    }
+}

@@ -10,7 +10,7 @@ use crate::analysers::rect::Rect;
 /// the same face: faces move between samples a second apart, so this is looser than OCR's.
 const SAME_PLACE: f32 = 0.3;
 /// A followed face is embedded again after this many seconds.
-const EMBED_EVERY: f64 = 5.0;
+const EMBED_EVERY: f64 = 10.0;
 /// A new embedding this far from its track's first is another person in the same place.
 const OTHER_PERSON: f32 = 0.6;
 /// A face missing from this many samples in a row has left (one miss is forgiven: a head
@@ -72,15 +72,19 @@ impl Tracker {
             embeddings[*i] = Some(e);
         }
         let mut seen = vec![false; self.live.len()];
+        let mut replaced = vec![false; self.live.len()];
         let mut born = Vec::new();
         for (i, face) in faces.iter().enumerate() {
             let embedding = embeddings[i].take();
             let same = matched[i].filter(|&t| {
                 let first = self.live[t].embeddings.first();
-                match (first, &embedding) {
+                let same = match (first, &embedding) {
                     (Some(a), Some(b)) => a.distance(b) < OTHER_PERSON,
                     _ => true,
-                }
+                };
+                // Whoever was here has gone: their track ends now.
+                replaced[t] |= !same;
+                same
             });
             match same {
                 Some(t) => {
@@ -110,8 +114,9 @@ impl Tracker {
             }
         }
         let mut live = Vec::with_capacity(self.live.len() + born.len());
-        for (track, seen) in std::mem::take(&mut self.live).into_iter().zip(seen) {
-            match (seen, track.missed + 1 >= GONE_AFTER) {
+        let outcome = seen.into_iter().zip(replaced);
+        for (track, (seen, replaced)) in std::mem::take(&mut self.live).into_iter().zip(outcome) {
+            match (seen, replaced || track.missed + 1 >= GONE_AFTER) {
                 (true, _) => live.push(Track { missed: 0, ..track }),
                 (false, false) => live.push(Track {
                     missed: track.missed + 1,
@@ -156,5 +161,74 @@ impl Tracker {
             }
         }
         matched
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(x: f32) -> Face {
+        Face {
+            rect: Rect {
+                x0: x,
+                y0: 0.2,
+                x1: x + 0.2,
+                y1: 0.5,
+            },
+            confidence: 0.9,
+            embeddable: true,
+        }
+    }
+
+    fn person(v: f32) -> Embedding {
+        Embedding([v; 128])
+    }
+
+    /// Run frames one second apart; `who` gives the embedding of each face in a frame.
+    fn run(frames: &[(bool, Vec<Face>, f32)]) -> Vec<Track> {
+        let mut t = Tracker::default();
+        for (i, (cut, faces, who)) in frames.iter().enumerate() {
+            t.frame(i as f64, *cut, faces, |wanted| {
+                wanted.iter().map(|_| person(*who)).collect()
+            });
+        }
+        t.finish()
+    }
+
+    #[test]
+    fn a_face_in_place_is_one_track_and_a_cut_or_an_absence_ends_it() {
+        let still = |n| {
+            (0..n)
+                .map(|_| (false, vec![at(0.4)], 0.0))
+                .collect::<Vec<_>>()
+        };
+        let tracks = run(&still(20));
+        assert_eq!(tracks.len(), 1);
+        assert_eq!((tracks[0].start, tracks[0].end), (0.0, 19.0));
+        // Embedded when it appeared and every ten seconds after, not every frame.
+        assert_eq!(tracks[0].embeddings.len(), 2);
+
+        let mut frames = still(3);
+        frames[1].1.clear(); // one missed frame is forgiven
+        assert_eq!(run(&frames).len(), 1);
+        let mut frames = still(4);
+        frames[1].1.clear();
+        frames[2].1.clear(); // two are not
+        assert_eq!(run(&frames).len(), 2);
+        let mut frames = still(4);
+        frames[2].0 = true; // a cut
+        assert_eq!(run(&frames).len(), 2);
+    }
+
+    #[test]
+    fn someone_else_in_the_same_place_is_another_track() {
+        let mut frames: Vec<_> = (0..12).map(|_| (false, vec![at(0.4)], 0.0)).collect();
+        // Re-embedded at 10 s: a different face.
+        frames[10].2 = 0.2;
+        frames[11].2 = 0.2;
+        let tracks = run(&frames);
+        assert_eq!(tracks.len(), 2, "{tracks:?}");
+        assert_eq!((tracks[1].start, tracks[1].end), (10.0, 11.0));
     }
 }
