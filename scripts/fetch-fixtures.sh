@@ -98,7 +98,6 @@ FIXTURES=(
   "image/face_obama_3.jpg|76ac6bf97c36dc2da0ad16a537d6a5ac1b10f48d49aac29a0cca9a17cdbc3ca3|sdist|face_recognition|1.3.0|face_recognition-1.3.0/tests/test_images/obama3.jpg"
   "image/face_biden.jpg|3c17508bb91554c637a2eabddfae790e5bb1caba93130814fc2ac50be9760c4c|sdist|face_recognition|1.3.0|face_recognition-1.3.0/tests/test_images/biden.jpg"
   "image/face_group_six.jpg|47f682e945b659f93a9e490b9c9c4a2a864abe64dace9e1a2893845ddfd69489|sdist|insightface|2.1|insightface-2.1/insightface/data/images/t1.jpg"
-  "image/face_tom_hanks_112px.png|8545da294e8c7c79911169c3915fed8528f1960cd0ed99b92453788ca4275083|sdist|insightface|2.1|insightface-2.1/insightface/data/images/Tom_Hanks_54745.png"
 )
 
 log() { printf '%s\n' "$*" >&2; }

@@ -52,7 +52,7 @@ pub async fn run(
         crate::worker::probe_local(&path, sniffed.media_type, sniffed.mime, size, &config)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let gallery = match faces {
+    let gallery = match faces.filter(|_| configs.face.is_some()) {
         Some(dir) => {
             bar.set_message("enrolling faces");
             let models = config.models_dir();
