@@ -86,7 +86,8 @@ impl Dlib {
 
     /// Faces scoring above `threshold` (dlib's margin), found at twice the picture's size
     /// when `upsample` (faces down to 40 pixels instead of 80), strongest first. The search
-    /// runs on the grey picture, as dlib's own examples do: its HOG features then cost a third.
+    /// runs on the grey picture, as dlib's own examples do: its HOG features are then computed
+    /// on one channel, not three.
     pub fn detect(&mut self, picture: &Picture, upsample: bool, threshold: f64) -> Vec<Found> {
         let mut out = vec![0f64; MAX_FACES * 5];
         let detector = &mut self.detector;
