@@ -6,9 +6,10 @@ fn main() {
     println!("cargo:rerun-if-changed=src/analysers/face/dlib.rs");
     // The store embeds its migrations.
     println!("cargo:rerun-if-changed=migrations");
-    cpp_build::Config::new()
-        .flag("-std=c++14")
-        .flag("-O3")
-        .flag("-march=x86-64-v2")
-        .build("src/lib.rs");
+    let mut config = cpp_build::Config::new();
+    config.flag("-std=c++14").flag("-O3");
+    if std::env::var("CARGO_CFG_TARGET_ARCH").as_deref() == Ok("x86_64") {
+        config.flag("-march=x86-64-v2");
+    }
+    config.build("src/lib.rs");
 }

@@ -33,7 +33,7 @@ fn main() {
     for file in frames {
         let image = image::open(file).expect("a readable frame").to_rgb8();
         let picture = Picture::new(&image);
-        let faces = dlib.detect(&picture, false, 0.0);
+        let faces = dlib.detect(&picture, false, 0.0).expect("detects");
         let timed = |f: &mut dyn FnMut()| {
             median(
                 (0..runs)
@@ -46,7 +46,7 @@ fn main() {
             )
         };
         let detect = timed(&mut || {
-            dlib.detect(&picture, false, 0.0);
+            dlib.detect(&picture, false, 0.0).expect("detects");
         });
         let embed = if faces.is_empty() {
             0.0

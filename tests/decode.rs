@@ -549,7 +549,7 @@ fn input_for(path: &Path, cancel: CancellationToken) -> Input {
         media: probe::probe_av(path, "video/mp4", 1).unwrap(),
         pdf_info: None,
         models_dir: PathBuf::new(),
-        gallery: Vec::new(),
+        gallery: Ok(Vec::new()),
         cancel,
         progress: Default::default(),
     }
@@ -767,7 +767,7 @@ fn images_are_turned_upright_from_exif() {
         path,
         pdf_info: None,
         models_dir: PathBuf::new(),
-        gallery: Vec::new(),
+        gallery: Ok(Vec::new()),
         cancel: CancellationToken::new(),
         progress: Default::default(),
     };

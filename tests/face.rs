@@ -60,8 +60,21 @@ fn a_group_photo_yields_every_clearly_visible_face_as_its_own_person() {
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 6);
+    let boxes: Vec<[f64; 4]> = detections
+        .iter()
+        .map(|d| {
+            let b = &d["bbox"];
+            let v = |k: &str| b[k].as_f64().unwrap();
+            [v("x"), v("y"), v("x") + v("width"), v("y") + v("height")]
+        })
+        .collect();
+    for (i, a) in boxes.iter().enumerate() {
+        for b in &boxes[i + 1..] {
+            let apart = a[2] <= b[0] || b[2] <= a[0] || a[3] <= b[1] || b[3] <= a[1];
+            assert!(apart, "six different places: {a:?} {b:?}");
+        }
+    }
     for d in detections {
-        assert!(d["confidence"].as_f64().unwrap() >= 0.5, "{d}");
         assert!(d.get("start").is_none(), "an image has no times: {d}");
         let b = &d["bbox"];
         // Faces in this photo are 8 to 10 % of its width.

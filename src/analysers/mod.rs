@@ -36,8 +36,8 @@ pub struct Input {
     pub media: MediaInfo,
     pub pdf_info: Option<PdfInfo>,
     pub models_dir: PathBuf,
-    /// The submitting user's face gallery (service `face`).
-    pub gallery: Vec<face::KnownFace>,
+    /// The submitting user's face gallery (service `face`), or why it cannot be read.
+    pub gallery: Result<Vec<face::KnownFace>, String>,
     pub cancel: CancellationToken,
     /// Share of the media analysed so far, 0..=100 (read by the worker's heartbeat).
     pub progress: Arc<AtomicU8>,

@@ -46,11 +46,14 @@ impl Rect {
 }
 
 /// A normalised box as the metadata file writes it (`x`, `y`, `width`, `height` in 0..1).
+/// Boxes reaching past the frame (a face cut by its edge) are cut to the frame first.
 pub fn bbox_json(r: &Rect) -> Value {
+    let c = |v: f32| f64::from(v.clamp(0.0, 1.0));
+    let (x0, y0, x1, y1) = (c(r.x0), c(r.y0), c(r.x1), c(r.y1));
     json!({
-        "x": round3(f64::from(r.x0.clamp(0.0, 1.0))),
-        "y": round3(f64::from(r.y0.clamp(0.0, 1.0))),
-        "width": round3(f64::from((r.x1 - r.x0).clamp(0.0, 1.0))),
-        "height": round3(f64::from((r.y1 - r.y0).clamp(0.0, 1.0))),
+        "x": round3(x0),
+        "y": round3(y0),
+        "width": round3((x1 - x0).max(0.0)),
+        "height": round3((y1 - y0).max(0.0)),
     })
 }

@@ -67,7 +67,7 @@ pub async fn run(
         media: media.clone(),
         pdf_info,
         models_dir: config.models_dir(),
-        gallery,
+        gallery: Ok(gallery),
         cancel: CancellationToken::new(),
         progress: Default::default(),
     };

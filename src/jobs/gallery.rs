@@ -101,9 +101,14 @@ impl FaceGallery {
             .and_then(|()| tempfile::tempdir_in(&tmp_root))
             .map_err(|e| GalleryError::Broken(format!("work directory: {e}")))?;
         let path = dir.path().join("photo");
-        bucket
+        let got = bucket
             .download(key, &path, &tokio_util::sync::CancellationToken::new())
             .await?;
+        if got > MAX_PHOTO_BYTES {
+            return Err(GalleryError::Invalid(format!(
+                "Source: the photo grew to {got} bytes while reading it; at most {MAX_PHOTO_BYTES}"
+            )));
+        }
         let models = self.config.models_dir();
         let embedding = tokio::task::spawn_blocking(move || {
             ComputePool::global().run(|| -> Result<Embedding, GalleryError> {
@@ -140,23 +145,29 @@ impl FaceGallery {
     }
 }
 
+#[derive(Debug, thiserror::Error)]
+pub enum GalleryReadError {
+    /// Worth another attempt later.
+    #[error("reading the face gallery: {0}")]
+    Store(#[from] StoreError),
+    #[error("the face gallery cannot be opened with this server's master key")]
+    Sealed,
+}
+
 /// A user's gallery as a job matches against it.
 pub async fn known_faces(
     store: &dyn Store,
     master_key: &MasterKey,
     user_id: &str,
-) -> Result<Vec<KnownFace>, String> {
-    let rows = store
-        .face_gallery(user_id)
-        .await
-        .map_err(|e| format!("reading the face gallery: {e}"))?;
+) -> Result<Vec<KnownFace>, GalleryReadError> {
+    let rows = store.face_gallery(user_id).await?;
     rows.into_iter()
         .map(|(name, sealed)| {
             let embedding = master_key
                 .open(&sealed)
                 .ok()
                 .and_then(|plain| Embedding::from_bytes(&plain))
-                .ok_or("the face gallery cannot be opened with this server's master key")?;
+                .ok_or(GalleryReadError::Sealed)?;
             Ok(KnownFace { name, embedding })
         })
         .collect()

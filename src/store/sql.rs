@@ -661,28 +661,38 @@ impl Store for SqlStore {
 
     async fn add_face_photo(&self, photo: &NewFacePhoto) -> StoreResult<FacePerson> {
         let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO face_people (id, user_id, name, created) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (user_id, name) DO NOTHING",
-        )
-        .bind(&photo.new_person_id)
-        .bind(&photo.user_id)
-        .bind(&photo.name)
-        .bind(photo.created_ms)
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        // An update, not a read: it locks the person, so a concurrent delete either happens
-        // before (and the person is created afresh above) or waits and removes this photo too.
-        let row = sqlx::query(
-            "UPDATE face_people SET name = name WHERE user_id = $1 AND name = $2 \
-             RETURNING id, created",
-        )
-        .bind(&photo.user_id)
-        .bind(&photo.name)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(map_err)?;
+        // The update locks the person, so a concurrent delete either waits and removes this
+        // photo too, or commits first: then the update finds nothing (Postgres reads each
+        // statement afresh) and the person is created again.
+        let mut person = None;
+        for _ in 0..2 {
+            sqlx::query(
+                "INSERT INTO face_people (id, user_id, name, created) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (user_id, name) DO NOTHING",
+            )
+            .bind(&photo.new_person_id)
+            .bind(&photo.user_id)
+            .bind(&photo.name)
+            .bind(photo.created_ms)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            person = sqlx::query(
+                "UPDATE face_people SET name = name WHERE user_id = $1 AND name = $2 \
+                 RETURNING id, created",
+            )
+            .bind(&photo.user_id)
+            .bind(&photo.name)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            if person.is_some() {
+                break;
+            }
+        }
+        let row = person.ok_or_else(|| {
+            StoreError::Unavailable("the person was deleted while enrolling; retry".into())
+        })?;
         let id: String = row.try_get("id").map_err(map_err)?;
         let created_ms: i64 = row.try_get("created").map_err(map_err)?;
         sqlx::query(

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 use super::preflight::{self, PreflightError, Prepared};
 use super::WorkerContext;
 use crate::analysers::{self, AnalyseError, Input};
-use crate::jobs::gallery::known_faces;
+use crate::jobs::gallery::{known_faces, GalleryReadError};
 use crate::jobs::model::{JobRecord, JobSecrets, Status};
 use crate::jobs::services::parse_services;
 use crate::output;
@@ -227,12 +227,15 @@ async fn run(
     ) {
         return RunEnd::Stopped;
     }
+    // A gallery that cannot be opened fails the face service alone; an unreachable store
+    // is a fault worth another attempt.
     let gallery = match &configs.face {
         Some(_) => match known_faces(&*ctx.store, &ctx.master, &job.user_id).await {
-            Ok(g) => g,
-            Err(m) => return RunEnd::Transient(m),
+            Ok(g) => Ok(g),
+            Err(e @ GalleryReadError::Store(_)) => return RunEnd::Transient(e.to_string()),
+            Err(e @ GalleryReadError::Sealed) => Err(e.to_string()),
         },
-        None => Vec::new(),
+        None => Ok(Vec::new()),
     };
     let input = Input {
         path: prepared.path.clone(),

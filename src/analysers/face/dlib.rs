@@ -88,7 +88,12 @@ impl Dlib {
     /// when `upsample` (faces down to 40 pixels instead of 80), strongest first. The search
     /// runs on the grey picture, as dlib's own examples do: its HOG features are then computed
     /// on one channel, not three.
-    pub fn detect(&mut self, picture: &Picture, upsample: bool, threshold: f64) -> Vec<Found> {
+    pub fn detect(
+        &mut self,
+        picture: &Picture,
+        upsample: bool,
+        threshold: f64,
+    ) -> Result<Vec<Found>, AnalyseError> {
         let mut out = vec![0f64; MAX_FACES * 5];
         let detector = &mut self.detector;
         let image = &picture.0;
@@ -100,29 +105,39 @@ impl Dlib {
                   image as "const dlib::matrix<dlib::rgb_pixel>*",
                   upsample as "bool", threshold as "double",
                   buffer as "double*", cap as "size_t"] -> usize as "size_t" {
-                std::vector<dlib::rect_detection> dets;
-                double scale = 1.0;
-                dlib::matrix<unsigned char> grey;
-                dlib::assign_image(grey, *image);
-                if (upsample) {
-                    dlib::pyramid_up(grey);
-                    scale = 0.5;
+                // An exception must not unwind into Rust (a huge picture can run out of memory).
+                try {
+                    std::vector<dlib::rect_detection> dets;
+                    double scale = 1.0;
+                    dlib::matrix<unsigned char> grey;
+                    dlib::assign_image(grey, *image);
+                    if (upsample) {
+                        dlib::pyramid_up(grey);
+                        scale = 0.5;
+                    }
+                    (*detector)(grey, dets, threshold);
+                    std::sort(dets.begin(), dets.end(), [](const dlib::rect_detection& a,
+                        const dlib::rect_detection& b) { return a.detection_confidence > b.detection_confidence; });
+                    size_t n = std::min(dets.size(), cap);
+                    for (size_t i = 0; i < n; i++) {
+                        buffer[i * 5] = dets[i].rect.left() * scale;
+                        buffer[i * 5 + 1] = dets[i].rect.top() * scale;
+                        buffer[i * 5 + 2] = (dets[i].rect.right() + 1) * scale;
+                        buffer[i * 5 + 3] = (dets[i].rect.bottom() + 1) * scale;
+                        buffer[i * 5 + 4] = dets[i].detection_confidence;
+                    }
+                    return n;
+                } catch (...) {
+                    return SIZE_MAX;
                 }
-                (*detector)(grey, dets, threshold);
-                std::sort(dets.begin(), dets.end(), [](const dlib::rect_detection& a,
-                    const dlib::rect_detection& b) { return a.detection_confidence > b.detection_confidence; });
-                size_t n = std::min(dets.size(), cap);
-                for (size_t i = 0; i < n; i++) {
-                    buffer[i * 5] = dets[i].rect.left() * scale;
-                    buffer[i * 5 + 1] = dets[i].rect.top() * scale;
-                    buffer[i * 5 + 2] = (dets[i].rect.right() + 1) * scale;
-                    buffer[i * 5 + 3] = (dets[i].rect.bottom() + 1) * scale;
-                    buffer[i * 5 + 4] = dets[i].detection_confidence;
-                }
-                return n;
             })
         };
-        out[..n * 5]
+        if n == usize::MAX {
+            return Err(AnalyseError::Failed(
+                "face detection failed (out of memory?)".into(),
+            ));
+        }
+        Ok(out[..n * 5]
             .chunks_exact(5)
             .map(|d| Found {
                 left: d[0] as f32,
@@ -131,7 +146,7 @@ impl Dlib {
                 bottom: d[3] as f32,
                 score: d[4] as f32,
             })
-            .collect()
+            .collect())
     }
 
     /// The 128-d embedding of each face, aligned on its five landmarks.

@@ -110,7 +110,7 @@ pub enum EnrolError {
     NoFace,
     #[error("the photo shows {0} faces; a gallery photo must show exactly one")]
     SeveralFaces(usize),
-    #[error("the face is {0} pixels high; at least {MIN_EMBED_SIDE} are needed to recognise it")]
+    #[error("the face is {0} pixels across; at least {MIN_EMBED_SIDE} are needed to recognise it")]
     TooSmall(u32),
     #[error("{0}")]
     Unreadable(String),
@@ -123,7 +123,7 @@ fn detect(
     image: &image::RgbImage,
     min_confidence: f64,
     still: bool,
-) -> Vec<Found> {
+) -> Result<Vec<Found>, AnalyseError> {
     let upsample = still && image.width().max(image.height()) <= UPSAMPLE_UP_TO;
     dlib.detect(picture, upsample, margin(min_confidence))
 }
@@ -140,7 +140,8 @@ pub fn enrol(dlib: &mut Dlib, photo: &std::path::Path) -> Result<Embedding, Enro
         image,
         FaceConfig::default().min_confidence,
         true,
-    );
+    )
+    .map_err(|e| EnrolError::Unreadable(e.to_string()))?;
     match found.as_slice() {
         [] => Err(EnrolError::NoFace),
         [f] if f.side() < MIN_EMBED_SIDE => Err(EnrolError::TooSmall(f.side() as u32)),
@@ -163,7 +164,7 @@ impl FaceAnalyser {
             dlib: Dlib::load(&input.models_dir)?,
             media: input.media.media_type,
             tracker: Tracker::default(),
-            gallery: input.gallery.clone(),
+            gallery: input.gallery.clone().map_err(AnalyseError::Failed)?,
             config,
         })
     }
@@ -201,7 +202,7 @@ impl Analyser for FaceAnalyser {
             image,
             self.config.min_confidence,
             still,
-        );
+        )?;
         let faces: Vec<Face> = found
             .iter()
             .map(|f| Face {

@@ -64,7 +64,10 @@ impl Tracker {
         let wanted: Vec<usize> = (0..faces.len())
             .filter(|&i| {
                 faces[i].embeddable
-                    && matched[i].is_none_or(|t| time - self.live[t].last_embedded >= EMBED_EVERY)
+                    && matched[i].is_none_or(|t| {
+                        let track = &self.live[t];
+                        track.embeddings.is_empty() || time - track.last_embedded >= EMBED_EVERY
+                    })
             })
             .collect();
         let mut embeddings = vec![None; faces.len()];
@@ -230,5 +233,18 @@ mod tests {
         let tracks = run(&frames);
         assert_eq!(tracks.len(), 2, "{tracks:?}");
         assert_eq!((tracks[1].start, tracks[1].end), (10.0, 11.0));
+    }
+
+    #[test]
+    fn a_face_too_small_to_embed_is_embedded_as_soon_as_it_is_large_enough() {
+        let mut small = at(0.4);
+        small.embeddable = false;
+        let tracks = run(&[(false, vec![small], 0.0), (false, vec![at(0.4)], 0.0)]);
+        assert_eq!(tracks.len(), 1);
+        assert_eq!(
+            tracks[0].embeddings.len(),
+            1,
+            "embedded at the second frame"
+        );
     }
 }
