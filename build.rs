@@ -1,9 +1,10 @@
-// Compiles the few dlib calls the `dlib-face-recognition` crate does not expose (the HOG
+// Compiles the few dlib and OpenCV calls the `dlib-face-recognition` crate does not expose (the HOG
 // detector's scores and pyramid). dlib's HOG scanner is header-only, so it is compiled here,
 // and dlib picks its SIMD code from these flags: x86-64-v2 (SSE4.2, every x86-64 server CPU
 // since about 2009) runs it about 1.5x faster than the plain x86-64 default.
 fn main() {
     println!("cargo:rerun-if-changed=src/analysers/face/dlib.rs");
+    println!("cargo:rerun-if-changed=src/analysers/logo/cv.rs");
     // The store embeds its migrations.
     println!("cargo:rerun-if-changed=migrations");
     let mut config = cpp_build::Config::new();
@@ -11,5 +12,11 @@ fn main() {
     if std::env::var("CARGO_CFG_TARGET_ARCH").as_deref() == Ok("x86_64") {
         config.flag("-march=x86-64-v2");
     }
+    // Debian's OpenCV (libopencv-{features2d,calib3d}-dev) ships no pkg-config file
+    // for single modules: its headers and libraries are in the standard places.
+    config.include("/usr/include/opencv4");
     config.build("src/lib.rs");
+    for lib in ["calib3d", "features2d", "imgproc", "core"] {
+        println!("cargo:rustc-link-lib=opencv_{lib}");
+    }
 }

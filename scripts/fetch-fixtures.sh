@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fetch the real-media fixtures of the tests: recordings for audiotag (YAMNet) and s2t
-# (Whisper) into DEST/audio, photographs and scans for ocr and face into DEST/image.
+# (Whisper) into DEST/audio, photographs and scans for ocr and face into DEST/image, and pictures
+# for logo into DEST/logo.
 #
 #   scripts/fetch-fixtures.sh [DEST]      (DEST defaults to target/fixtures)
 #
@@ -10,8 +11,8 @@
 # extracted, renamed, and checked against the SHA-256 pinned below. Nothing is converted.
 # Clips already present with the right hash are left alone, and packages are only fetched
 # for files that are missing, so a second run downloads nothing.
-# What each file is, and where it comes from: tests/fixtures/audio/README.md and
-# tests/fixtures/ocr/README.md, tests/fixtures/face/README.md.
+# What each file is, and where it comes from: tests/fixtures/audio/README.md,
+# tests/fixtures/ocr/README.md, tests/fixtures/face/README.md and tests/fixtures/logo/README.md.
 set -euo pipefail
 
 dest="${1:-target/fixtures}"
@@ -98,6 +99,42 @@ FIXTURES=(
   "image/face_obama_3.jpg|76ac6bf97c36dc2da0ad16a537d6a5ac1b10f48d49aac29a0cca9a17cdbc3ca3|sdist|face_recognition|1.3.0|face_recognition-1.3.0/tests/test_images/obama3.jpg"
   "image/face_biden.jpg|3c17508bb91554c637a2eabddfae790e5bb1caba93130814fc2ac50be9760c4c|sdist|face_recognition|1.3.0|face_recognition-1.3.0/tests/test_images/biden.jpg"
   "image/face_group_six.jpg|47f682e945b659f93a9e490b9c9c4a2a864abe64dace9e1a2893845ddfd69489|sdist|insightface|2.1|insightface-2.1/insightface/data/images/t1.jpg"
+  # OpenCV's sample pictures (tests/fixtures/logo/README.md), for the logo tests: a product
+  # photographed in a cluttered scene with its reference scan, a planar scene under a viewpoint
+  # change with its ground-truth homography, three logos, and photographs without any of them.
+  "logo/box.png|1094629c1e2ebbc8a9ae2c9c63e18c1dff0f5f1481146e02f3b11a3d30feb20a|deb|opencv-doc|4.6.0+dfsg-12|./usr/share/doc/opencv-doc/examples/data/box.png"
+  "logo/box_in_scene.png|8b0225ff76244a42bd1400c0904f8b7afea7d97b7d8115495e42e98ad347bd51|deb|opencv-doc|4.6.0+dfsg-12|./usr/share/doc/opencv-doc/examples/data/box_in_scene.png"
+  "logo/graf1.png|1504b769303c7bde00fa578eeaad3c68e02aceabeb1242e556f1f8d19e4bdea5|deb|opencv-doc|4.6.0+dfsg-12|./usr/share/doc/opencv-doc/examples/data/graf1.png"
+  "logo/graf3.png|492e0e96f21748d093e1a29f4dbfd46528bd75966937e85ce7c8abc0f361fc15|deb|opencv-doc|4.6.0+dfsg-12|./usr/share/doc/opencv-doc/examples/data/graf3.png"
+  "logo/h1to3p.xml|9cd961fef3542462153a95acad164bc0da784622034a4eaf384c9beeaa19588f|deb|opencv-doc|4.6.0+dfsg-12|./usr/share/doc/opencv-doc/examples/data/H1to3p.xml"
+  "logo/linuxlogo.jpg|b580fae8f9a4c88200e9bd4d8059ea963a73a68b80be2d84b77cd219694bdfae|deb|opencv-doc|4.6.0+dfsg-12|./usr/share/doc/opencv-doc/examples/data/LinuxLogo.jpg"
+  "logo/windowslogo.jpg|b16d7d76bb2287ff8ba8f3fa37a448f9a3b3ec4725fdcd681b44f0f9139855c1|deb|opencv-doc|4.6.0+dfsg-12|./usr/share/doc/opencv-doc/examples/data/WindowsLogo.jpg"
+  "logo/opencv-logo.png|20b924221586ba11ec2e114f1372de536bc4a761997aa6100ae3e4b50caed190|deb|opencv-doc|4.6.0+dfsg-12|./usr/share/doc/opencv-doc/examples/data/opencv-logo.png"
+  "logo/negative/happyfish.jpg|ade5b67347d7f89b1539c93843f3f7178782a7e34eb1fe586f4a785c3e60a432|deb|opencv-doc|4.6.0+dfsg-12|./usr/share/doc/opencv-doc/examples/data/HappyFish.jpg"
+  "logo/negative/aero1.jpg|d9a69191f6e3642ea361bc3c62e677b2f40fe6534b78da540f4155e0734b59ef|deb|opencv-doc|4.6.0+dfsg-12|./usr/share/doc/opencv-doc/examples/data/aero1.jpg"
+  "logo/negative/apple.jpg|e86879de3d9a807dedc742a8f464f39e6b74bbb531a1fba3583155d94997d1cd|deb|opencv-doc|4.6.0+dfsg-12|./usr/share/doc/opencv-doc/examples/data/apple.jpg"
+  "logo/negative/baboon.jpg|1a1dd18d78eec44420af3b0b7f08ee3d41c982916cae3ce203d7ff35d754cc0f|deb|opencv-doc|4.6.0+dfsg-12|./usr/share/doc/opencv-doc/examples/data/baboon.jpg"
+  "logo/negative/basketball1.png|ba06f6701f7260998b430c39b6557f775497e6ce7b1a74f0b7ea6af371bf54a6|deb|opencv-doc|4.6.0+dfsg-12|./usr/share/doc/opencv-doc/examples/data/basketball1.png"
+  "logo/negative/blox.jpg|11115aa2cac174b7b01f907196e077ce19dd164145b82dd68129f92bdcae6884|deb|opencv-doc|4.6.0+dfsg-12|./usr/share/doc/opencv-doc/examples/data/blox.jpg"
+  "logo/negative/board.jpg|4c9a24ba67138ad5486d550f586cc5dd1161be112f1c1bea336d6c550cdf255f|deb|opencv-doc|4.6.0+dfsg-12|./usr/share/doc/opencv-doc/examples/data/board.jpg"
+  "logo/negative/building.jpg|742a1baad62ac82e91e718e77eedf7e85c2eddc4badfb8c87c6cbc86c45a8b07|deb|opencv-doc|4.6.0+dfsg-12|./usr/share/doc/opencv-doc/examples/data/building.jpg"
+  "logo/negative/butterfly.jpg|34a99716b78ded10eae87b4880de739d3e68cc7dd1a96812bb28f469d5eeaea8|deb|opencv-doc|4.6.0+dfsg-12|./usr/share/doc/opencv-doc/examples/data/butterfly.jpg"
+  "logo/negative/chicky_512.png|4d2cf040de084fd3f34d5e3f96f1251faaa4787c1ac3b548fec5809a0d01854e|deb|opencv-doc|4.6.0+dfsg-12|./usr/share/doc/opencv-doc/examples/data/chicky_512.png"
+  "logo/negative/fruits.jpg|9c031d80a1c52da5eca790db896baffec6a7e52bf786cdb7bbfca5c7f880e6a1|deb|opencv-doc|4.6.0+dfsg-12|./usr/share/doc/opencv-doc/examples/data/fruits.jpg"
+  "logo/negative/home.jpg|23b8cf46a1965d0ec33459b875aed43187802834db49e0daa9fa2cc842e9d8d2|deb|opencv-doc|4.6.0+dfsg-12|./usr/share/doc/opencv-doc/examples/data/home.jpg"
+  "logo/negative/leuvena.jpg|b2977cdbd9fb3f94dadd6f76cf586d145676deb8a22b5f0f42149d21c058c09f|deb|opencv-doc|4.6.0+dfsg-12|./usr/share/doc/opencv-doc/examples/data/leuvenA.jpg"
+  "logo/negative/messi5.jpg|1d570e49654e84c7a943918537bd9e5e1ef82920152e147c834006e235be97c9|deb|opencv-doc|4.6.0+dfsg-12|./usr/share/doc/opencv-doc/examples/data/messi5.jpg"
+  "logo/negative/orange.jpg|152c20d2f380ac985de25e474e1a5f06ed34b932191342099b8272a63a15a079|deb|opencv-doc|4.6.0+dfsg-12|./usr/share/doc/opencv-doc/examples/data/orange.jpg"
+  "logo/negative/rubberwhale1.png|eb312435369dac9efcc92f7e098edbd9ed8d7e6dfede8b3b4d8e3702cd80b796|deb|opencv-doc|4.6.0+dfsg-12|./usr/share/doc/opencv-doc/examples/data/rubberwhale1.png"
+  "logo/negative/smarties.png|ad3f751c053fdcf432687c1bc0e56a61a9119d2bb2ae29365f8aa6534fc77417|deb|opencv-doc|4.6.0+dfsg-12|./usr/share/doc/opencv-doc/examples/data/smarties.png"
+  "logo/negative/squirrel_cls.jpg|20bb6e8ae96918a36c9886b6d48e54eedeb3948591e1485c206bc1dc60c8dc8b|deb|opencv-doc|4.6.0+dfsg-12|./usr/share/doc/opencv-doc/examples/data/squirrel_cls.jpg"
+  "logo/negative/starry_night.jpg|accda7a19a90f22a4a922fdc8c230167d7abf5f80882171e2cee125c5f12481d|deb|opencv-doc|4.6.0+dfsg-12|./usr/share/doc/opencv-doc/examples/data/starry_night.jpg"
+  "logo/negative/stuff.jpg|21cd00afbdd0727f445dd91c0a09633e6345ed5b05a3d2355453a1f3c314c6c5|deb|opencv-doc|4.6.0+dfsg-12|./usr/share/doc/opencv-doc/examples/data/stuff.jpg"
+  "logo/negative/sudoku.png|000cf81b7ce795013ae02bc9dfb0952aa34153c8c0e7fc99c81918e0738d1f09|deb|opencv-doc|4.6.0+dfsg-12|./usr/share/doc/opencv-doc/examples/data/sudoku.png"
+  "logo/negative/left01.jpg|9621899098adffa1440c8264606bb7be535ccfd9ad126ae8e0bd9b0c5a5b8676|deb|opencv-doc|4.6.0+dfsg-12|./usr/share/doc/opencv-doc/examples/data/left01.jpg"
+  "logo/negative/blender_suzanne1.jpg|bc3330e78e3456688e22b62fe033b8b2444fd016df567b1782bcc9baaead8e02|deb|opencv-doc|4.6.0+dfsg-12|./usr/share/doc/opencv-doc/examples/data/Blender_Suzanne1.jpg"
+  "logo/negative/licenseplate_motion.jpg|ea6fa9cea75df91bec656d1d3b903111a9c0708c6a3b88f405a5156de38ff9d6|deb|opencv-doc|4.6.0+dfsg-12|./usr/share/doc/opencv-doc/examples/data/licenseplate_motion.jpg"
+  "logo/negative/notes.png|b40d7e1f92df046f4853b006a0dd745bd3e55e48e57faa28c686a519fd062633|deb|opencv-doc|4.6.0+dfsg-12|./usr/share/doc/opencv-doc/examples/data/notes.png"
 )
 
 log() { printf '%s\n' "$*" >&2; }
@@ -235,6 +272,7 @@ for key in "${needed[@]}"; do
       failed=1
       continue
     fi
+    mkdir -p "$(dirname "$dest/$name")"
     mv -f "$out" "$dest/$name"
     log "fetch-fixtures: $dest/$name"
   done

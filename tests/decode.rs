@@ -549,7 +549,8 @@ fn input_for(path: &Path, cancel: CancellationToken) -> Input {
         media: probe::probe_av(path, "video/mp4", 1).unwrap(),
         pdf_info: None,
         models_dir: PathBuf::new(),
-        gallery: Ok(Vec::new()),
+        faces: Ok(Vec::new()),
+        logos: Ok(Vec::new()),
         cancel,
         progress: Default::default(),
     }
@@ -767,7 +768,8 @@ fn images_are_turned_upright_from_exif() {
         path,
         pdf_info: None,
         models_dir: PathBuf::new(),
-        gallery: Ok(Vec::new()),
+        faces: Ok(Vec::new()),
+        logos: Ok(Vec::new()),
         cancel: CancellationToken::new(),
         progress: Default::default(),
     };

@@ -261,7 +261,7 @@ async fn submission_rules_name_the_field() {
     }
     // Services not in this build are refused with the list of the available ones.
     let mut b = base.clone();
-    b["Services"] = json!({"logo": ""});
+    b["Services"] = json!({"nld": ""});
     let r = api.post("/jobs", &alice, &b).await;
     assert_eq!(r.body["ErrorCode"], "UNSUPPORTED_SERVICE");
     assert!(r.body["Error"].as_str().unwrap().contains("pdf"));

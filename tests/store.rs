@@ -57,7 +57,7 @@ on_both!(
     jobs_that_keep_losing_their_lease_fail,
     retry_later_waits_for_not_before,
     idempotency_keys_return_the_first_job,
-    face_galleries_belong_to_their_user_and_deleting_a_person_removes_every_photo,
+    galleries_belong_to_their_user_and_kind_and_deleting_an_entry_removes_every_item,
 );
 
 fn job(user: &str, name: &str, priority: i64, created_ms: i64) -> NewJob {
@@ -290,53 +290,99 @@ async fn idempotency_keys_return_the_first_job(backend: &str) {
     ));
 }
 
-async fn face_galleries_belong_to_their_user_and_deleting_a_person_removes_every_photo(
+async fn galleries_belong_to_their_user_and_kind_and_deleting_an_entry_removes_every_item(
     backend: &str,
 ) {
+    use store::GalleryKind::{Faces, Logos};
     let (_d, s) = open(backend).await;
-    let photo = |user: &str, name: &str, n: u8| store::NewFacePhoto {
+    let item = |kind: store::GalleryKind, user: &str, name: &str, n: u8| store::NewGalleryItem {
+        kind,
         user_id: user.into(),
         name: name.into(),
-        new_person_id: format!("p-{user}-{name}-{n}"),
-        photo_id: format!("f-{user}-{name}-{n}"),
-        embedding_sealed: vec![n; 16],
+        new_entry_id: format!("e-{user}-{name}-{n}"),
+        item_id: format!("i-{user}-{name}-{n}"),
+        payload: vec![n; 16],
         created_ms: i64::from(n),
     };
-    let ada = s.add_face_photo(&photo("alice", "Ada", 1)).await.unwrap();
-    let again = s.add_face_photo(&photo("alice", "Ada", 2)).await.unwrap();
+    let ada = s
+        .add_gallery_item(&item(Faces, "alice", "Ada", 1))
+        .await
+        .unwrap();
+    let again = s
+        .add_gallery_item(&item(Faces, "alice", "Ada", 2))
+        .await
+        .unwrap();
     assert_eq!(
-        (again.id.clone(), again.photos),
+        (again.id.clone(), again.items),
         (ada.id.clone(), 2),
         "one person, two photos"
     );
-    s.add_face_photo(&photo("alice", "Grace", 3)).await.unwrap();
-    let bobs = s.add_face_photo(&photo("bob", "Ada", 4)).await.unwrap();
+    s.add_gallery_item(&item(Faces, "alice", "Grace", 3))
+        .await
+        .unwrap();
+    let bobs = s
+        .add_gallery_item(&item(Faces, "bob", "Ada", 4))
+        .await
+        .unwrap();
     assert_ne!(
         bobs.id, ada.id,
         "the same name of another user is another person"
     );
+    let logo = s
+        .add_gallery_item(&item(Logos, "alice", "Ada", 6))
+        .await
+        .unwrap();
+    assert_ne!(logo.id, ada.id, "a logo is not a person of the same name");
+    assert_eq!(logo.items, 1);
 
-    let names = |people: Vec<store::FacePerson>| -> Vec<(String, i64)> {
-        people.into_iter().map(|p| (p.name, p.photos)).collect()
+    let names = |entries: Vec<store::GalleryEntry>| -> Vec<(String, i64)> {
+        entries.into_iter().map(|p| (p.name, p.items)).collect()
     };
     assert_eq!(
-        names(s.list_face_people("alice").await.unwrap()),
+        names(s.list_gallery(Faces, "alice").await.unwrap()),
         [("Ada".to_string(), 2), ("Grace".to_string(), 1)]
     );
-    assert_eq!(s.face_gallery("alice").await.unwrap().len(), 3);
+    assert_eq!(
+        names(s.list_gallery(Logos, "alice").await.unwrap()),
+        [("Ada".to_string(), 1)]
+    );
+    assert_eq!(s.gallery_items(Faces, "alice").await.unwrap().len(), 3);
     assert!(
-        !s.delete_face_person("bob", &ada.id).await.unwrap(),
+        !s.delete_gallery_entry(Faces, "bob", &ada.id).await.unwrap(),
         "not bob's"
     );
-    assert!(s.delete_face_person("alice", &ada.id).await.unwrap());
     assert!(
-        !s.delete_face_person("alice", &ada.id).await.unwrap(),
+        !s.delete_gallery_entry(Logos, "alice", &ada.id)
+            .await
+            .unwrap(),
+        "not a logo"
+    );
+    assert!(s
+        .delete_gallery_entry(Faces, "alice", &ada.id)
+        .await
+        .unwrap());
+    assert!(
+        !s.delete_gallery_entry(Faces, "alice", &ada.id)
+            .await
+            .unwrap(),
         "already gone"
     );
-    let left = s.face_gallery("alice").await.unwrap();
-    assert_eq!(left, [("Grace".to_string(), vec![3u8; 16])]);
-    assert_eq!(s.face_gallery("bob").await.unwrap().len(), 1);
+    let left = s.gallery_items(Faces, "alice").await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(
+        (left[0].name.as_str(), &left[0].payload),
+        ("Grace", &vec![3u8; 16])
+    );
+    assert_eq!(s.gallery_items(Faces, "bob").await.unwrap().len(), 1);
+    let logos = s.gallery_items(Logos, "alice").await.unwrap();
+    assert_eq!(
+        (logos.len(), logos[0].entry_id.as_str()),
+        (1, logo.id.as_str())
+    );
     // Enrolling under the deleted name starts a new person.
-    let back = s.add_face_photo(&photo("alice", "Ada", 5)).await.unwrap();
-    assert_eq!(back.photos, 1);
+    let back = s
+        .add_gallery_item(&item(Faces, "alice", "Ada", 5))
+        .await
+        .unwrap();
+    assert_eq!(back.items, 1);
 }

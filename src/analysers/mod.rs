@@ -3,12 +3,14 @@
 
 pub mod audiotag;
 pub mod face;
+pub mod logo;
 pub mod ocr;
 mod onnx;
 pub mod pdf;
 pub mod pipeline;
 pub mod rect;
 pub mod s2t;
+mod still;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -16,7 +18,7 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::jobs::services::{AudioChannel, ServiceConfigs};
+use crate::jobs::services::{AudioChannel, OcrConfig, ServiceConfigs};
 use crate::media::pdf::PdfInfo;
 use crate::media::shots::Shot;
 use crate::media::{MediaInfo, MediaType};
@@ -37,7 +39,9 @@ pub struct Input {
     pub pdf_info: Option<PdfInfo>,
     pub models_dir: PathBuf,
     /// The submitting user's face gallery (service `face`), or why it cannot be read.
-    pub gallery: Result<Vec<face::KnownFace>, String>,
+    pub faces: Result<Vec<face::KnownFace>, String>,
+    /// The submitting user's logo gallery (service `logo`), or why it cannot be read.
+    pub logos: Result<Vec<logo::KnownLogo>, String>,
     pub cancel: CancellationToken,
     /// Share of the media analysed so far, 0..=100 (read by the worker's heartbeat).
     pub progress: Arc<AtomicU8>,
@@ -125,6 +129,13 @@ fn analyser_for(
                     .and_then(|()| boxed(audiotag::AudiotagAnalyser::new(config, input))),
             ))
         }
+        "logo" => Some((
+            logo::VERSION,
+            boxed(logo::LogoAnalyser::new(
+                configs.logo.clone().unwrap_or_default(),
+                input,
+            )),
+        )),
         "face" => Some((
             face::VERSION,
             boxed(face::FaceAnalyser::new(
@@ -172,8 +183,24 @@ fn inapplicable(service: &str, media: &MediaInfo) -> Option<String> {
     (hears && media.audio_codec.is_none()).then(|| "the media has no audio stream".into())
 }
 
+/// Services a requested one reads the findings of, with the configuration they run under
+/// when the job did not request them itself: `logo` reads the text `ocr` found (word marks).
+fn dependencies(configs: &ServiceConfigs) -> ServiceConfigs {
+    let mut hidden = ServiceConfigs::default();
+    if let Some(logo) = configs.logo.as_ref().filter(|l| l.wordmark) {
+        if configs.ocr.is_none() {
+            hidden.ocr = Some(OcrConfig {
+                frame_interval: logo.frame_interval,
+                ..OcrConfig::default()
+            });
+        }
+    }
+    hidden
+}
+
 /// Run every requested service on one input, in output order. `pdf` runs for every PDF,
-/// requested or not, since it is how a document's text is read.
+/// requested or not, since it is how a document's text is read. The services the requested
+/// ones depend on run too, before them; their sections are not part of the output.
 pub fn run_all(input: &Input, configs: &ServiceConfigs) -> Result<Analysis, AnalyseError> {
     let mut requested = configs.requested();
     if input.media.media_type == MediaType::Document && !requested.contains(&"pdf") {
@@ -182,6 +209,19 @@ pub fn run_all(input: &Input, configs: &ServiceConfigs) -> Result<Analysis, Anal
     let start = crate::time::rfc3339_now_nanos();
     let mut runs: Vec<ServiceRun> = Vec::new();
     let mut jobs = Vec::new();
+    let hidden = dependencies(configs);
+    for service in hidden.requested() {
+        if inapplicable(service, &input.media).is_some() {
+            continue;
+        }
+        // A dependency that cannot run only takes its findings away from the service that
+        // reads them.
+        match analyser_for(service, &hidden, input) {
+            Some((_, Ok(analyser))) => jobs.push(Job { service, analyser }),
+            Some((_, Err(e))) => tracing::warn!(service, error = %e, "dependency cannot run"),
+            None => {}
+        }
+    }
     for service in &requested {
         let skipped = |why: String| ServiceRun {
             service,

@@ -114,17 +114,18 @@ impl From<GalleryError> for ApiError {
     fn from(e: GalleryError) -> Self {
         match e {
             GalleryError::Invalid(m) => ApiError::validation(m),
-            e @ GalleryError::NotFound => ApiError::not_found(e.to_string()),
+            e @ GalleryError::NotFound(_) => ApiError::not_found(e.to_string()),
             GalleryError::Unavailable(m) => ApiError {
                 retry_after: Some(5),
                 ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE", m)
             },
-            GalleryError::Broken(detail) => {
-                tracing::error!(%detail, "face gallery cannot enrol");
+            GalleryError::Broken(kind, detail) => {
+                let gallery = kind.as_str();
+                tracing::error!(%detail, gallery, "gallery cannot enrol");
                 ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "INTERNAL_ERROR",
-                    "this server cannot enrol faces; see its log",
+                    format!("this server cannot enrol into {gallery} galleries; see its log"),
                 )
             }
             GalleryError::Store(s) => s.into(),

@@ -3,7 +3,7 @@
 
 pub mod auth;
 pub mod error;
-pub mod faces;
+pub mod galleries;
 pub mod jobs;
 mod ops;
 
@@ -19,14 +19,14 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use tower_http::catch_panic::CatchPanicLayer;
 use utoipa::OpenApi;
 
-use crate::jobs::gallery::FaceGallery;
+use crate::jobs::gallery::Galleries;
 use crate::jobs::JobsService;
 use crate::storage::keys::KeyStore;
 use error::ApiError;
 
 pub struct AppState {
     pub jobs: JobsService,
-    pub faces: FaceGallery,
+    pub galleries: Galleries,
     pub keys: Arc<KeyStore>,
     pub limiter: Option<auth::Limiter>,
     pub metrics: PrometheusHandle,
@@ -39,9 +39,10 @@ pub struct AppState {
 #[openapi(
     info(title = "airscope jobs API", description = "Wasabi AiR compatible jobs API of airscope"),
     paths(jobs::submit, jobs::list, jobs::get_job, jobs::get_status, jobs::get_metadata,
-          jobs::cancel, faces::enrol, faces::list, faces::delete, ops::healthz, ops::readyz, ops::metrics, ops::openapi),
+          jobs::cancel, galleries::enrol_face, galleries::list_faces, galleries::delete_face,
+          galleries::enrol_logo, galleries::list_logos, galleries::delete_logo, ops::healthz, ops::readyz, ops::metrics, ops::openapi),
     modifiers(&SecurityAddon),
-    tags((name = "jobs"), (name = "faces"), (name = "operations"))
+    tags((name = "jobs"), (name = "galleries"), (name = "operations"))
 )]
 pub struct ApiDoc;
 
@@ -70,8 +71,16 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/jobs/{id}/status", get(jobs::get_status))
         .route("/jobs/{id}/metadata", get(jobs::get_metadata))
         .route("/jobs/{id}/cancel", post(jobs::cancel))
-        .route("/faces", post(faces::enrol).get(faces::list))
-        .route("/faces/{id}", delete(faces::delete))
+        .route(
+            "/faces",
+            post(galleries::enrol_face).get(galleries::list_faces),
+        )
+        .route("/faces/{id}", delete(galleries::delete_face))
+        .route(
+            "/logos",
+            post(galleries::enrol_logo).get(galleries::list_logos),
+        )
+        .route("/logos/{id}", delete(galleries::delete_logo))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

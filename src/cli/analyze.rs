@@ -7,6 +7,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tokio_util::sync::CancellationToken;
 
 use crate::analysers::face::{self, KnownFace};
+use crate::analysers::logo::{KnownLogo, Reference};
 use crate::analysers::{self, Input};
 use crate::config::Config;
 use crate::jobs::model::{Destination, JobRecord, Source, Status};
@@ -14,12 +15,18 @@ use crate::jobs::services::{parse_services, AVAILABLE};
 use crate::media::sniff::{sniff, SNIFF_LEN};
 use crate::output;
 
+/// Local galleries: folders of images, one sub-folder per person or logo.
+pub struct Galleries {
+    pub faces: Option<PathBuf>,
+    pub logos: Option<PathBuf>,
+}
+
 pub async fn run(
     config: Config,
     file: PathBuf,
     services: Vec<String>,
     out: PathBuf,
-    faces: Option<PathBuf>,
+    galleries: Galleries,
 ) -> anyhow::Result<()> {
     let services = if services.is_empty() {
         AVAILABLE.iter().map(|s| s.to_string()).collect()
@@ -52,11 +59,18 @@ pub async fn run(
         crate::worker::probe_local(&path, sniffed.media_type, sniffed.mime, size, &config)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let gallery = match faces.filter(|_| configs.face.is_some()) {
+    let faces = match galleries.faces.filter(|_| configs.face.is_some()) {
         Some(dir) => {
             bar.set_message("enrolling faces");
             let models = config.models_dir();
-            tokio::task::spawn_blocking(move || local_gallery(&dir, &models)).await??
+            tokio::task::spawn_blocking(move || face_gallery(&dir, &models)).await??
+        }
+        None => Vec::new(),
+    };
+    let logos = match galleries.logos.filter(|_| configs.logo.is_some()) {
+        Some(dir) => {
+            bar.set_message("enrolling logos");
+            tokio::task::spawn_blocking(move || logo_gallery(&dir)).await??
         }
         None => Vec::new(),
     };
@@ -67,7 +81,8 @@ pub async fn run(
         media: media.clone(),
         pdf_info,
         models_dir: config.models_dir(),
-        gallery: Ok(gallery),
+        faces: Ok(faces),
+        logos: Ok(logos),
         cancel: CancellationToken::new(),
         progress: Default::default(),
     };
@@ -151,25 +166,44 @@ pub async fn run(
     Ok(())
 }
 
-/// A face gallery from a folder: one sub-folder per person, named after them, holding photos
-/// that each show that person alone.
-fn local_gallery(dir: &Path, models_dir: &Path) -> anyhow::Result<Vec<KnownFace>> {
-    let mut dlib = face::Dlib::load(models_dir)?;
-    let mut gallery = Vec::new();
+/// A gallery folder's entries: each sub-folder, named after what its images show, and its
+/// images.
+fn gallery_folders(dir: &Path, kind: &str) -> anyhow::Result<Vec<(String, Vec<PathBuf>)>> {
     let read = |d: &Path| -> anyhow::Result<Vec<PathBuf>> {
         let mut paths = std::fs::read_dir(d)
-            .with_context(|| format!("face gallery {}", d.display()))?
+            .with_context(|| format!("{kind} gallery {}", d.display()))?
             .map(|e| e.map(|e| e.path()))
             .collect::<Result<Vec<_>, _>>()?;
         paths.sort();
         Ok(paths)
     };
-    for person in read(dir)?.into_iter().filter(|p| p.is_dir()) {
-        let name = person
+    let mut entries = Vec::new();
+    for sub in read(dir)?.into_iter().filter(|p| p.is_dir()) {
+        let name = sub
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_default();
-        for photo in read(&person)?.into_iter().filter(|p| p.is_file()) {
+        let images: Vec<PathBuf> = read(&sub)?.into_iter().filter(|p| p.is_file()).collect();
+        if !images.is_empty() {
+            entries.push((name, images));
+        }
+    }
+    if entries.is_empty() {
+        anyhow::bail!(
+            "{kind} gallery {} has no images (expected one folder of images per {kind})",
+            dir.display()
+        );
+    }
+    Ok(entries)
+}
+
+/// A face gallery from a folder: one sub-folder per person, named after them, holding photos
+/// that each show that person alone.
+fn face_gallery(dir: &Path, models_dir: &Path) -> anyhow::Result<Vec<KnownFace>> {
+    let mut dlib = face::Dlib::load(models_dir)?;
+    let mut gallery = Vec::new();
+    for (name, photos) in gallery_folders(dir, "face")? {
+        for photo in photos {
             let embedding = face::enrol(&mut dlib, &photo)
                 .with_context(|| format!("face gallery photo {}", photo.display()))?;
             gallery.push(KnownFace {
@@ -178,11 +212,29 @@ fn local_gallery(dir: &Path, models_dir: &Path) -> anyhow::Result<Vec<KnownFace>
             });
         }
     }
-    if gallery.is_empty() {
-        anyhow::bail!(
-            "face gallery {} has no photos (expected one folder of photos per person)",
-            dir.display()
-        );
-    }
     Ok(gallery)
+}
+
+/// A logo gallery from a folder: one sub-folder per logo, named after it, holding reference
+/// images of it. Each logo's id is its folder name.
+fn logo_gallery(dir: &Path) -> anyhow::Result<Vec<KnownLogo>> {
+    gallery_folders(dir, "logo")?
+        .into_iter()
+        .map(|(name, images)| {
+            let references = images
+                .iter()
+                .map(|path| {
+                    crate::media::image::load(path)
+                        .map_err(anyhow::Error::from)
+                        .and_then(|img| Ok(Reference::describe(&img)?))
+                        .with_context(|| format!("logo gallery image {}", path.display()))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            Ok(KnownLogo {
+                id: name.clone(),
+                name,
+                references,
+            })
+        })
+        .collect()
 }

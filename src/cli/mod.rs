@@ -53,6 +53,10 @@ enum Command {
         /// after them (each photo showing that person alone).
         #[arg(long)]
         faces: Option<PathBuf>,
+        /// Logo gallery for the `logo` service: one sub-folder of reference images per logo,
+        /// named after it.
+        #[arg(long)]
+        logos: Option<PathBuf>,
     },
     /// Decode a file the way jobs do and print, as JSON, the sampled frames, shots, audio
     /// and the time and memory it took (a diagnostic and benchmark tool).
@@ -111,7 +115,11 @@ pub fn main() -> ExitCode {
                 services,
                 out,
                 faces,
-            } => analyze::run(config, file, services, out, faces).await,
+                logos,
+            } => {
+                let galleries = analyze::Galleries { faces, logos };
+                analyze::run(config, file, services, out, galleries).await
+            }
             Command::Decode(args) => decode::run(args),
             Command::Keys {
                 command: KeysCommand::Create { user, view_only },

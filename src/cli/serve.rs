@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::{self, AppState};
 use crate::config::Config;
-use crate::jobs::gallery::FaceGallery;
+use crate::jobs::gallery::Galleries;
 use crate::jobs::ops::JobSignals;
 use crate::jobs::JobsService;
 use crate::worker::{self, WorkerContext};
@@ -65,11 +65,7 @@ pub async fn run(mut config: Config, no_workers: bool) -> anyhow::Result<()> {
     };
 
     let state = Arc::new(AppState {
-        faces: FaceGallery {
-            store: store.clone(),
-            master_key: master.clone(),
-            config: config.clone(),
-        },
+        galleries: Galleries::new(store.clone(), master.clone(), config.clone()),
         jobs: JobsService {
             store,
             master_key: master,

@@ -9,7 +9,7 @@ pub const KNOWN: [&str; 7] = ["s2t", "ocr", "nld", "audiotag", "face", "logo", "
 
 /// Services this build runs. The others are rejected at submission with
 /// `UNSUPPORTED_SERVICE` until their analyser lands.
-pub const AVAILABLE: [&str; 5] = ["s2t", "ocr", "audiotag", "face", "pdf"];
+pub const AVAILABLE: [&str; 6] = ["s2t", "ocr", "audiotag", "face", "logo", "pdf"];
 
 /// Whisper's languages (ISO 639-1), accepted by `s2t.language`.
 const WHISPER_LANGUAGES: &[&str] = &[
@@ -128,6 +128,9 @@ impl Default for FaceConfig {
 pub struct LogoConfig {
     pub rec_confidence_threshold: f64,
     pub frame_interval: f64,
+    /// [ext] Also find logos whose name is written on screen (runs the OCR analyser, whose
+    /// section appears only when `ocr` is requested too).
+    pub wordmark: bool,
 }
 
 impl Default for LogoConfig {
@@ -135,6 +138,7 @@ impl Default for LogoConfig {
         LogoConfig {
             rec_confidence_threshold: 0.5,
             frame_interval: 1.0,
+            wordmark: true,
         }
     }
 }
@@ -363,8 +367,8 @@ mod tests {
         assert!(
             matches!(e, ServicesError::Unsupported(m) if m.contains("foo") && m.contains("pdf"))
         );
-        let e = parse_services(&json!({"logo": ""})).unwrap_err();
-        assert!(matches!(e, ServicesError::Unsupported(m) if m.contains("logo")));
+        let e = parse_services(&json!({"nld": ""})).unwrap_err();
+        assert!(matches!(e, ServicesError::Unsupported(m) if m.contains("nld")));
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The store: jobs, leases, idempotency keys, storage keys and face galleries behind one trait, so that the
+//! The store: jobs, leases, idempotency keys, storage keys and galleries behind one trait, so that the
 //! SQLite backend (one machine) and a Postgres backend (fleets) are interchangeable.
 
 mod dialect;
@@ -214,35 +214,75 @@ pub trait Store: Send + Sync + 'static {
     /// Record the owner of a new bucket; false when the bucket already has one.
     async fn claim_bucket(&self, bucket: &str, user_id: &str, now_ms: i64) -> StoreResult<bool>;
 
-    /// Add a photo's sealed embedding to the user's person of that name, creating the person
-    /// (with `new_person_id`) when there is none.
-    async fn add_face_photo(&self, photo: &NewFacePhoto) -> StoreResult<FacePerson>;
-    /// The user's enrolled people, oldest first.
-    async fn list_face_people(&self, user_id: &str) -> StoreResult<Vec<FacePerson>>;
-    /// Remove one of the user's people and every photo of them; false when there is none.
-    async fn delete_face_person(&self, user_id: &str, id: &str) -> StoreResult<bool>;
-    /// Every photo in the user's gallery: the person's name and the sealed embedding.
-    async fn face_gallery(&self, user_id: &str) -> StoreResult<Vec<(String, Vec<u8>)>>;
+    /// Add an item to the user's gallery entry of that kind and name, creating the entry
+    /// (with `new_entry_id`) when there is none.
+    async fn add_gallery_item(&self, item: &NewGalleryItem) -> StoreResult<GalleryEntry>;
+    /// The user's entries of one gallery, oldest first.
+    async fn list_gallery(
+        &self,
+        kind: GalleryKind,
+        user_id: &str,
+    ) -> StoreResult<Vec<GalleryEntry>>;
+    /// Remove one of the user's entries and every item of it; false when there is none.
+    async fn delete_gallery_entry(
+        &self,
+        kind: GalleryKind,
+        user_id: &str,
+        id: &str,
+    ) -> StoreResult<bool>;
+    /// Every item of the user's gallery of one kind, oldest first.
+    async fn gallery_items(
+        &self,
+        kind: GalleryKind,
+        user_id: &str,
+    ) -> StoreResult<Vec<GalleryItem>>;
 }
 
-/// A photo to enrol in a user's face gallery.
+/// The galleries a user keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GalleryKind {
+    /// People, each item a sealed face embedding.
+    Faces,
+    /// Logos, each item the features of a reference image.
+    Logos,
+}
+
+impl GalleryKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GalleryKind::Faces => "face",
+            GalleryKind::Logos => "logo",
+        }
+    }
+}
+
+/// An item to enrol in a user's gallery.
 #[derive(Debug, Clone)]
-pub struct NewFacePhoto {
+pub struct NewGalleryItem {
+    pub kind: GalleryKind,
     pub user_id: String,
     pub name: String,
-    pub new_person_id: String,
-    pub photo_id: String,
-    pub embedding_sealed: Vec<u8>,
+    pub new_entry_id: String,
+    pub item_id: String,
+    pub payload: Vec<u8>,
     pub created_ms: i64,
 }
 
-/// A person of a face gallery.
+/// A named entry of a gallery (a person, a logo) and how many items it has.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FacePerson {
+pub struct GalleryEntry {
     pub id: String,
     pub name: String,
-    pub photos: i64,
+    pub items: i64,
     pub created_ms: i64,
+}
+
+/// One enrolled item, with its entry.
+#[derive(Debug, Clone)]
+pub struct GalleryItem {
+    pub entry_id: String,
+    pub name: String,
+    pub payload: Vec<u8>,
 }
 
 /// How long a write waits for the database before the caller gets `Unavailable`.

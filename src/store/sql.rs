@@ -659,55 +659,59 @@ impl Store for SqlStore {
         Ok(n.rows_affected() == 1)
     }
 
-    async fn add_face_photo(&self, photo: &NewFacePhoto) -> StoreResult<FacePerson> {
+    async fn add_gallery_item(&self, item: &NewGalleryItem) -> StoreResult<GalleryEntry> {
+        let kind = item.kind.as_str();
         let mut tx = self.begin().await?;
-        // The update locks the person, so a concurrent delete either waits and removes this
-        // photo too, or commits first: then the update finds nothing (Postgres reads each
-        // statement afresh) and the person is created again.
-        let mut person = None;
+        // The update locks the entry, so a concurrent delete either waits and removes this
+        // item too, or commits first: then the update finds nothing (Postgres reads each
+        // statement afresh) and the entry is created again.
+        let mut entry = None;
         for _ in 0..2 {
             sqlx::query(
-                "INSERT INTO face_people (id, user_id, name, created) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (user_id, name) DO NOTHING",
+                "INSERT INTO gallery_entries (id, user_id, kind, name, created) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, kind, name) DO NOTHING",
             )
-            .bind(&photo.new_person_id)
-            .bind(&photo.user_id)
-            .bind(&photo.name)
-            .bind(photo.created_ms)
+            .bind(&item.new_entry_id)
+            .bind(&item.user_id)
+            .bind(kind)
+            .bind(&item.name)
+            .bind(item.created_ms)
             .execute(&mut *tx)
             .await
             .map_err(map_err)?;
-            person = sqlx::query(
-                "UPDATE face_people SET name = name WHERE user_id = $1 AND name = $2 \
-                 RETURNING id, created",
+            entry = sqlx::query(
+                "UPDATE gallery_entries SET name = name \
+                 WHERE user_id = $1 AND kind = $2 AND name = $3 RETURNING id, created",
             )
-            .bind(&photo.user_id)
-            .bind(&photo.name)
+            .bind(&item.user_id)
+            .bind(kind)
+            .bind(&item.name)
             .fetch_optional(&mut *tx)
             .await
             .map_err(map_err)?;
-            if person.is_some() {
+            if entry.is_some() {
                 break;
             }
         }
-        let row = person.ok_or_else(|| {
-            StoreError::Unavailable("the person was deleted while enrolling; retry".into())
+        let row = entry.ok_or_else(|| {
+            StoreError::Unavailable("the entry was deleted while enrolling; retry".into())
         })?;
         let id: String = row.try_get("id").map_err(map_err)?;
         let created_ms: i64 = row.try_get("created").map_err(map_err)?;
         sqlx::query(
-            "INSERT INTO face_photos (id, person_id, user_id, embedding_sealed, created) \
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO gallery_items (id, entry_id, user_id, kind, payload, created) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
-        .bind(&photo.photo_id)
+        .bind(&item.item_id)
         .bind(&id)
-        .bind(&photo.user_id)
-        .bind(&photo.embedding_sealed)
-        .bind(photo.created_ms)
+        .bind(&item.user_id)
+        .bind(kind)
+        .bind(&item.payload)
+        .bind(item.created_ms)
         .execute(&mut *tx)
         .await
         .map_err(map_err)?;
-        let photos: i64 = sqlx::query("SELECT COUNT(*) AS n FROM face_photos WHERE person_id = $1")
+        let items: i64 = sqlx::query("SELECT COUNT(*) AS n FROM gallery_items WHERE entry_id = $1")
             .bind(&id)
             .fetch_one(&mut *tx)
             .await
@@ -715,48 +719,62 @@ impl Store for SqlStore {
             .try_get("n")
             .map_err(map_err)?;
         tx.commit().await.map_err(map_err)?;
-        Ok(FacePerson {
+        Ok(GalleryEntry {
             id,
-            name: photo.name.clone(),
-            photos,
+            name: item.name.clone(),
+            items,
             created_ms,
         })
     }
 
-    async fn list_face_people(&self, user_id: &str) -> StoreResult<Vec<FacePerson>> {
+    async fn list_gallery(
+        &self,
+        kind: GalleryKind,
+        user_id: &str,
+    ) -> StoreResult<Vec<GalleryEntry>> {
         let rows = sqlx::query(
-            "SELECT p.id, p.name, p.created, COUNT(f.id) AS photos FROM face_people p \
-             LEFT JOIN face_photos f ON f.person_id = p.id WHERE p.user_id = $1 \
-             GROUP BY p.id, p.name, p.created ORDER BY p.created, p.id",
+            "SELECT e.id, e.name, e.created, COUNT(i.id) AS items FROM gallery_entries e \
+             LEFT JOIN gallery_items i ON i.entry_id = e.id \
+             WHERE e.user_id = $1 AND e.kind = $2 \
+             GROUP BY e.id, e.name, e.created ORDER BY e.created, e.id",
         )
         .bind(user_id)
+        .bind(kind.as_str())
         .fetch_all(&self.pool)
         .await
         .map_err(map_err)?;
         rows.iter()
             .map(|r| {
-                Ok(FacePerson {
+                Ok(GalleryEntry {
                     id: r.try_get("id").map_err(map_err)?,
                     name: r.try_get("name").map_err(map_err)?,
-                    photos: r.try_get("photos").map_err(map_err)?,
+                    items: r.try_get("items").map_err(map_err)?,
                     created_ms: r.try_get("created").map_err(map_err)?,
                 })
             })
             .collect()
     }
 
-    async fn delete_face_person(&self, user_id: &str, id: &str) -> StoreResult<bool> {
+    async fn delete_gallery_entry(
+        &self,
+        kind: GalleryKind,
+        user_id: &str,
+        id: &str,
+    ) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
-        let gone = sqlx::query("DELETE FROM face_people WHERE id = $1 AND user_id = $2")
+        let gone =
+            sqlx::query("DELETE FROM gallery_entries WHERE id = $1 AND user_id = $2 AND kind = $3")
+                .bind(id)
+                .bind(user_id)
+                .bind(kind.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?
+                .rows_affected();
+        sqlx::query("DELETE FROM gallery_items WHERE entry_id = $1 AND user_id = $2 AND kind = $3")
             .bind(id)
             .bind(user_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?
-            .rows_affected();
-        sqlx::query("DELETE FROM face_photos WHERE person_id = $1 AND user_id = $2")
-            .bind(id)
-            .bind(user_id)
+            .bind(kind.as_str())
             .execute(&mut *tx)
             .await
             .map_err(map_err)?;
@@ -764,21 +782,28 @@ impl Store for SqlStore {
         Ok(gone > 0)
     }
 
-    async fn face_gallery(&self, user_id: &str) -> StoreResult<Vec<(String, Vec<u8>)>> {
+    async fn gallery_items(
+        &self,
+        kind: GalleryKind,
+        user_id: &str,
+    ) -> StoreResult<Vec<GalleryItem>> {
         let rows = sqlx::query(
-            "SELECT p.name, f.embedding_sealed FROM face_photos f \
-             JOIN face_people p ON p.id = f.person_id WHERE f.user_id = $1 ORDER BY f.created, f.id",
+            "SELECT e.id, e.name, i.payload FROM gallery_items i \
+             JOIN gallery_entries e ON e.id = i.entry_id \
+             WHERE i.user_id = $1 AND i.kind = $2 ORDER BY i.created, i.id",
         )
         .bind(user_id)
+        .bind(kind.as_str())
         .fetch_all(&self.pool)
         .await
         .map_err(map_err)?;
         rows.iter()
             .map(|r| {
-                Ok((
-                    r.try_get("name").map_err(map_err)?,
-                    r.try_get("embedding_sealed").map_err(map_err)?,
-                ))
+                Ok(GalleryItem {
+                    entry_id: r.try_get("id").map_err(map_err)?,
+                    name: r.try_get("name").map_err(map_err)?,
+                    payload: r.try_get("payload").map_err(map_err)?,
+                })
             })
             .collect()
     }

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 use super::preflight::{self, PreflightError, Prepared};
 use super::WorkerContext;
 use crate::analysers::{self, AnalyseError, Input};
-use crate::jobs::gallery::{known_faces, GalleryReadError};
+use crate::jobs::gallery::{known_faces, known_logos, GalleryReadError};
 use crate::jobs::model::{JobRecord, JobSecrets, Status};
 use crate::jobs::services::parse_services;
 use crate::output;
@@ -229,20 +229,25 @@ async fn run(
     }
     // A gallery that cannot be opened fails the face service alone; an unreachable store
     // is a fault worth another attempt.
-    let gallery = match &configs.face {
-        Some(_) => match known_faces(&*ctx.store, &ctx.master, &job.user_id).await {
-            Ok(g) => Ok(g),
-            Err(e @ GalleryReadError::Store(_)) => return RunEnd::Transient(e.to_string()),
-            Err(e @ GalleryReadError::Sealed) => Err(e.to_string()),
-        },
+    let faces = match &configs.face {
+        Some(_) => known_faces(&*ctx.store, &ctx.master, &job.user_id).await,
         None => Ok(Vec::new()),
+    };
+    let logos = match &configs.logo {
+        Some(_) => known_logos(&*ctx.store, &job.user_id).await,
+        None => Ok(Vec::new()),
+    };
+    let (faces, logos) = match (readable(faces), readable(logos)) {
+        (Ok(f), Ok(l)) => (f, l),
+        (Err(e), _) | (_, Err(e)) => return RunEnd::Transient(e.to_string()),
     };
     let input = Input {
         path: prepared.path.clone(),
         media: prepared.media.clone(),
         pdf_info: prepared.pdf_info.clone(),
         models_dir: ctx.config.models_dir(),
-        gallery,
+        faces,
+        logos,
         cancel: cancel.clone(),
         progress,
     };
@@ -323,5 +328,17 @@ async fn write_output(
         },
         Err(StorageError::Transient(m)) => RunEnd::Transient(m),
         Err(e) => RunEnd::Failed(format!("cannot write the results: {e}")),
+    }
+}
+
+/// A gallery as a job reads it: an unreadable one fails its service alone (the outer `Ok`),
+/// an unreachable store is a fault worth another attempt (the `Err`).
+fn readable<T>(
+    gallery: Result<Vec<T>, GalleryReadError>,
+) -> Result<Result<Vec<T>, String>, GalleryReadError> {
+    match gallery {
+        Ok(g) => Ok(Ok(g)),
+        Err(e @ GalleryReadError::Store(_)) => Err(e),
+        Err(e) => Ok(Err(e.to_string())),
     }
 }

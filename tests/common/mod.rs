@@ -481,6 +481,12 @@ pub fn picture(name: &str) -> PathBuf {
     fetched("image", name)
 }
 
+/// A picture for the logo tests fetched by scripts/fetch-fixtures.sh (`negative/NAME` shows
+/// none of the enrolled logos); what each is: tests/fixtures/logo/README.md.
+pub fn logo_picture(name: &str) -> PathBuf {
+    fetched("logo", name)
+}
+
 fn fetched(kind: &str, name: &str) -> PathBuf {
     let dir = std::env::var_os("TEST_FIXTURES_DIR")
         .map(PathBuf::from)

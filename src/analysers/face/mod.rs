@@ -164,7 +164,7 @@ impl FaceAnalyser {
             dlib: Dlib::load(&input.models_dir)?,
             media: input.media.media_type,
             tracker: Tracker::default(),
-            gallery: input.gallery.clone().map_err(AnalyseError::Failed)?,
+            gallery: input.faces.clone().map_err(AnalyseError::Failed)?,
             config,
         })
     }

@@ -8,18 +8,10 @@ use image::RgbImage;
 use super::geometry::Rect;
 use super::reader::{Reader, Scale};
 use super::recognise::{self, Crop};
+use crate::analysers::still::{grey, most_changed_block, StillCheck, BLOCK};
 use crate::analysers::AnalyseError;
 use crate::media::image::resize_rgb;
 
-/// Whole-frame thumbnail for the "nothing changed" test: an eighth of 720p, so a changed digit
-/// in a caption still changes a block.
-const THUMB: (u32, u32) = (160, 90);
-/// Mean absolute difference (0..255) under which a thumbnail block is unchanged. Compression
-/// noise on a still picture stays well under it; a caption appearing in a block is far over.
-const STILL_BLOCK: f32 = 3.0;
-/// Pictures are compared block by block (this many pixels square), so a small change is not
-/// averaged away over the whole picture.
-const BLOCK: usize = 4;
 /// A line's signature: its crop in grey at this height (a third of the recogniser's), so a
 /// character spans a few blocks.
 const SIG_HEIGHT: u32 = 16;
@@ -63,7 +55,7 @@ pub struct Tracker {
     min_confidence: f32,
     live: Vec<Track>,
     done: Vec<Appearance>,
-    thumb: Option<Vec<f32>>,
+    still: StillCheck,
     pub work: Work,
 }
 
@@ -74,7 +66,7 @@ impl Tracker {
             min_confidence,
             live: Vec::new(),
             done: Vec::new(),
-            thumb: None,
+            still: StillCheck::default(),
             work: Work::default(),
         }
     }
@@ -89,13 +81,7 @@ impl Tracker {
         fresh: bool,
     ) -> Result<(), AnalyseError> {
         self.work.frames += 1;
-        let thumb = grey(&resize_rgb(image, THUMB.0, THUMB.1));
-        let still = !fresh
-            && self
-                .thumb
-                .as_ref()
-                .is_some_and(|t| most_changed_block(t, &thumb, THUMB.0 as usize) < STILL_BLOCK);
-        if still {
+        if self.still.unchanged(image, fresh) {
             self.work.still_frames += 1;
             for t in &mut self.live {
                 if t.missed == 0 {
@@ -104,7 +90,6 @@ impl Tracker {
             }
             return Ok(());
         }
-        self.thumb = Some(thumb);
 
         let regions = reader.find(image, self.scale)?;
         // Each region, and the track showing the same pixels if one does; only the others
@@ -191,34 +176,6 @@ impl Tracker {
     }
 }
 
-/// Grey levels of a picture, row by row.
-fn grey(image: &RgbImage) -> Vec<f32> {
-    image
-        .pixels()
-        .map(|p| 0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2]))
-        .collect()
-}
-
-/// The mean absolute difference of the most different `BLOCK` x `BLOCK` block of two grey
-/// pictures `width` wide.
-fn most_changed_block(a: &[f32], b: &[f32], width: usize) -> f32 {
-    let height = a.len() / width.max(1);
-    let mut worst = 0.0f32;
-    for by in (0..height).step_by(BLOCK) {
-        for bx in (0..width).step_by(BLOCK) {
-            let (mut sum, mut n) = (0.0f32, 0u32);
-            for y in by..(by + BLOCK).min(height) {
-                for x in bx..(bx + BLOCK).min(width) {
-                    sum += (a[y * width + x] - b[y * width + x]).abs();
-                    n += 1;
-                }
-            }
-            worst = worst.max(sum / n as f32);
-        }
-    }
-    worst
-}
-
 /// What a line looks like: its crop in grey, small, less its mean, so the same text under a
 /// slightly brighter or darker picture still matches.
 struct Signature {
@@ -253,25 +210,6 @@ impl Signature {
 mod tests {
     use super::*;
     use image::Rgb;
-
-    #[test]
-    fn a_changed_digit_is_a_change_but_noise_is_not() {
-        let base: Vec<f32> = (0..160 * 90).map(|i| ((i * 7) % 200) as f32).collect();
-        let noisy: Vec<f32> = base
-            .iter()
-            .enumerate()
-            .map(|(i, v)| v + (i % 3) as f32)
-            .collect();
-        assert!(most_changed_block(&base, &noisy, 160) < STILL_BLOCK);
-        // A 3 x 4 pixel glyph changing in one corner of the thumbnail.
-        let mut changed = base.clone();
-        for y in 80..84 {
-            for x in 100..103 {
-                changed[y * 160 + x] = 255.0;
-            }
-        }
-        assert!(most_changed_block(&base, &changed, 160) >= STILL_BLOCK);
-    }
 
     fn text(words: &str, lift: u8) -> Crop {
         // Each character a distinct bar pattern, 24 pixels wide, on a light ground.
