@@ -17,7 +17,7 @@ import numpy as np
 cv2.setNumThreads(1)
 runs, gallery, frames = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
 orb_ref = cv2.ORB_create(1000, 1.2, 8, 31, 0, 2, cv2.ORB_HARRIS_SCORE, 31, 20)
-orb = cv2.ORB_create(2000, 1.2, 8, 31, 0, 2, cv2.ORB_HARRIS_SCORE, 31, 20)
+orb = cv2.ORB_create(1500, 1.2, 8, 31, 0, 2, cv2.ORB_HARRIS_SCORE, 31, 20)
 refs = []
 for name in sorted(os.listdir(gallery)):
     img = cv2.imread(os.path.join(gallery, name), cv2.IMREAD_GRAYSCALE)

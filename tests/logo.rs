@@ -188,7 +188,16 @@ fn a_logo_whose_name_is_written_in_the_picture_is_found_as_a_word_mark() {
     let basmati = typeset(dir.path(), "BASMATI");
     let casbah = typeset(dir.path(), "Casbah");
     let gallery = gallery(dir.path(), &[("Basmati", &basmati), ("Casbah", &casbah)]);
-    let found = logos(&logo_picture("box_in_scene.png"), &gallery);
+    let (doc, _out) = analyze_with(
+        &logo_picture("box_in_scene.png"),
+        "logo",
+        &["--logos", arg(&gallery)],
+    );
+    assert!(
+        doc["message_payload"].get("ocr").is_none(),
+        "the text read for word marks is not an `ocr` section: ocr was not requested"
+    );
+    let found = doc["message_payload"]["logos"].as_array().unwrap().clone();
     let marks: Vec<&Value> = found.iter().filter(|e| e["method"] == "wordmark").collect();
     let named = |n: &str| marks.iter().find(|e| e["name"] == n).copied();
     // The rice box's "BASMATI" (hand-annotated, tests/fixtures/logo/README.md).

@@ -86,10 +86,12 @@ async fn a_users_logo_gallery_finds_that_users_logos_in_their_jobs_only() {
 
     // Bob sees nothing of Alice's gallery, cannot delete from it, and his jobs do not use it.
     assert_eq!(api.get("/logos", &bob).await.body["Logos"], json!([]));
-    for path in [format!("/logos/{id}"), format!("/faces/{id}")] {
-        let r = api.call("DELETE", &path, Some(&bob), None, &[]).await;
-        assert_eq!(r.status, 404, "{path}: {}", r.text);
-    }
+    assert_eq!(
+        api.call("DELETE", &format!("/logos/{id}"), Some(&bob), None, &[])
+            .await
+            .status,
+        404
+    );
     assert_eq!(
         api.call("DELETE", &format!("/faces/{id}"), Some(&alice), None, &[])
             .await

@@ -185,10 +185,15 @@ fn inapplicable(service: &str, media: &MediaInfo) -> Option<String> {
 
 /// Services a requested one reads the findings of, with the configuration they run under
 /// when the job did not request them itself: `logo` reads the text `ocr` found (word marks).
-fn dependencies(configs: &ServiceConfigs) -> ServiceConfigs {
+fn dependencies(configs: &ServiceConfigs, input: &Input) -> ServiceConfigs {
     let mut hidden = ServiceConfigs::default();
+    // Word marks need a logo service that runs and a name long enough to look for.
+    let names = input
+        .logos
+        .as_ref()
+        .is_ok_and(|logos| logos.iter().any(|l| logo::wordmark::searchable(&l.name)));
     if let Some(logo) = configs.logo.as_ref().filter(|l| l.wordmark) {
-        if configs.ocr.is_none() {
+        if configs.ocr.is_none() && names && inapplicable("logo", &input.media).is_none() {
             hidden.ocr = Some(OcrConfig {
                 frame_interval: logo.frame_interval,
                 ..OcrConfig::default()
@@ -209,7 +214,7 @@ pub fn run_all(input: &Input, configs: &ServiceConfigs) -> Result<Analysis, Anal
     let start = crate::time::rfc3339_now_nanos();
     let mut runs: Vec<ServiceRun> = Vec::new();
     let mut jobs = Vec::new();
-    let hidden = dependencies(configs);
+    let hidden = dependencies(configs, input);
     for service in hidden.requested() {
         if inapplicable(service, &input.media).is_some() {
             continue;
@@ -262,6 +267,10 @@ pub fn run_all(input: &Input, configs: &ServiceConfigs) -> Result<Analysis, Anal
     let outcome = pipeline::run(input, jobs)?;
     for (service, result) in outcome.results {
         let Some(run) = runs.iter_mut().find(|r| r.service == service) else {
+            // A dependency's failure only takes its findings away; say so in the log.
+            if let Err(AnalyseError::Failed(e)) = &result {
+                tracing::warn!(service, error = %e, "dependency failed");
+            }
             continue;
         };
         run.end = crate::time::rfc3339_now_nanos();

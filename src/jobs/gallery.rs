@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::ops::Principal;
 use super::request::{parse_object, validate_name, validate_source, RequestError, SourceBody};
 use crate::analysers::face::{self, Dlib, Embedding, KnownFace};
-use crate::analysers::logo::{KnownLogo, Reference};
+use crate::analysers::logo::{EnrolError, KnownLogo, Reference};
 use crate::analysers::pipeline::ComputePool;
 use crate::config::Config;
 use crate::crypto::MasterKey;
@@ -140,11 +140,9 @@ impl Galleries {
         }
         let models = self.config.models_dir();
         let dlib = self.dlib.clone();
-        let payload = tokio::task::spawn_blocking(move || {
-            ComputePool::global().run(|| match kind {
-                GalleryKind::Faces => face_payload(&dlib, &models, &path),
-                GalleryKind::Logos => logo_payload(&path),
-            })
+        let payload = tokio::task::spawn_blocking(move || match kind {
+            GalleryKind::Faces => face_payload(&dlib, &models, &path),
+            GalleryKind::Logos => ComputePool::global().run(|| logo_payload(&path)),
         })
         .await
         .map_err(|e| GalleryError::Broken(kind, format!("enrolment crashed: {e}")))??;
@@ -191,22 +189,30 @@ impl Galleries {
     }
 }
 
-/// The embedding of the one face of a photo, as bytes.
+/// The embedding of the one face of a photo, as bytes. The shared dlib is taken before a
+/// compute permit, so enrolments waiting for it hold no core that jobs could use.
 fn face_payload(
     dlib: &Mutex<Option<Dlib>>,
     models: &Path,
     photo: &Path,
 ) -> Result<Vec<u8>, GalleryError> {
-    let mut slot = dlib.lock().unwrap_or_else(|p| p.into_inner());
-    if slot.is_none() {
-        let loaded = Dlib::load(models)
-            .map_err(|e| GalleryError::Broken(GalleryKind::Faces, e.to_string()))?;
-        *slot = Some(loaded);
-    }
-    let dlib = slot.as_mut().expect("loaded above");
-    face::enrol(dlib, photo)
-        .map(|e| e.to_bytes())
-        .map_err(|e| GalleryError::Invalid(format!("Source: {e}")))
+    // An enrolment that panicked may have left dlib half-way: load it afresh.
+    let mut slot = dlib.lock().unwrap_or_else(|poisoned| {
+        let mut slot = poisoned.into_inner();
+        *slot = None;
+        slot
+    });
+    ComputePool::global().run(|| {
+        if slot.is_none() {
+            let loaded = Dlib::load(models)
+                .map_err(|e| GalleryError::Broken(GalleryKind::Faces, e.to_string()))?;
+            *slot = Some(loaded);
+        }
+        let dlib = slot.as_mut().expect("loaded above");
+        face::enrol(dlib, photo)
+            .map(|e| e.to_bytes())
+            .map_err(|e| GalleryError::Invalid(format!("Source: {e}")))
+    })
 }
 
 /// The features of a logo's reference image, as bytes.
@@ -215,7 +221,10 @@ fn logo_payload(image: &Path) -> Result<Vec<u8>, GalleryError> {
         .map_err(|e| GalleryError::Invalid(format!("Source: {e}")))?;
     Reference::describe(&decoded)
         .map(|r| r.to_bytes())
-        .map_err(|e| GalleryError::Invalid(format!("Source: {e}")))
+        .map_err(|e| match e {
+            EnrolError::Failed(m) => GalleryError::Broken(GalleryKind::Logos, m),
+            refused => GalleryError::Invalid(format!("Source: {refused}")),
+        })
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -225,7 +234,7 @@ pub enum GalleryReadError {
     Store(#[from] StoreError),
     #[error("the face gallery cannot be opened with this server's master key")]
     Sealed,
-    #[error("the logo gallery has an unreadable entry ({0}); enrol that logo again")]
+    #[error("the logo gallery has an unreadable entry ({0}); delete that logo and enrol it again")]
     Unreadable(String),
 }
 

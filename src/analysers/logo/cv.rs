@@ -53,13 +53,18 @@ pub struct Extractor(Orb);
 impl Extractor {
     pub fn new(max_features: usize) -> Extractor {
         let n = max_features as i32;
-        // SAFETY: constructs a standalone ORB object.
+        // SAFETY: constructs a standalone ORB object; a failure leaves it empty, which
+        // `extract` reports.
         Extractor(unsafe {
             cpp!([n as "int"] -> Orb as "cv::Ptr<cv::ORB>" {
-                // Analysers run one call per core of the compute pool: OpenCV must not start
-                // threads of its own on the others.
-                cv::setNumThreads(1);
-                return cv::ORB::create(n, 1.2f, 8, 31, 0, 2, cv::ORB::HARRIS_SCORE, 31, 20);
+                try {
+                    // Analysers run one call per core of the compute pool: OpenCV must not
+                    // start threads of its own on the others.
+                    cv::setNumThreads(1);
+                    return cv::ORB::create(n, 1.2f, 8, 31, 0, 2, cv::ORB::HARRIS_SCORE, 31, 20);
+                } catch (...) {
+                    return cv::Ptr<cv::ORB>();
+                }
             })
         })
     }
@@ -78,10 +83,13 @@ impl Extractor {
             cpp!([orb as "cv::Ptr<cv::ORB>*", pixels as "const uint8_t*", w as "int", h as "int",
                   pts as "void*", descs as "void*"] -> bool as "bool" {
                 try {
+                    if (!*orb) return false;
                     cv::Mat image(h, w, CV_8UC1, const_cast<uint8_t*>(pixels));
                     std::vector<cv::KeyPoint> kps;
                     cv::Mat d;
                     (*orb)->detectAndCompute(image, cv::noArray(), kps, d);
+                    if (kps.empty()) return true;
+                    if (d.rows != (int)kps.size() || d.cols != 32 || d.type() != CV_8UC1) return false;
                     for (size_t i = 0; i < kps.size(); i++) {
                         float x = kps[i].pt.x, y = kps[i].pt.y;
                         const uint8_t* row = d.ptr<uint8_t>((int)i);

@@ -2,7 +2,7 @@
 //! bit-sampling locality-sensitive hashing with multi-probe (the scheme of FLANN's LSH
 //! index). Written here because FLANN's own, through OpenCV's `FlannBasedMatcher`, took
 //! 200-320 ms to look up one 720p frame's 2000 descriptors in a 50-logo gallery (bench/logo.sh),
-//! more than the whole frame's budget; this layout (each table one sorted array) takes a few.
+//! more than the whole frame's budget; this layout (each table one sorted array) takes tens.
 //!
 //! Each table keys a descriptor by `key_bits` of its bits chosen at random; a query looks in
 //! its own bucket and in the buckets one bit away, in every table, and ranks the descriptors
@@ -16,12 +16,13 @@ use rand::SeedableRng;
 
 use super::cv::DESCRIPTOR;
 
-/// Hash tables: a match at distance 40 (of 256) shares a probed bucket with its query in at
-/// least one table about 9 times in 10.
+/// Hash tables: were the bits independent, a match at distance 40 (of 256) would share a
+/// probed bucket with its query in at least one of them 9 times in 10 with 16-bit keys, 3 in 4
+/// with 20-bit keys.
 const TABLES: usize = 8;
 
-/// Longest key: a table's bucket index is then 4 MB, and 500 logos' 250,000 descriptors have
-/// four buckets each on average.
+/// Longest key: a table's bucket index is then 4 MB, and 500 logos' up to 500,000 descriptors
+/// have two buckets each or more.
 const MAX_KEY_BITS: usize = 20;
 
 /// A bucket holding more descriptors than this (with keys this long, hundreds of times the

