@@ -386,3 +386,61 @@ async fn galleries_belong_to_their_user_and_kind_and_deleting_an_entry_removes_e
         .unwrap();
     assert_eq!(back.items, 1);
 }
+
+/// A face gallery enrolled before galleries shared one schema (migration 0007) is still there
+/// after the upgrade, less photos whose person was already deleted.
+#[tokio::test]
+async fn face_galleries_survive_the_upgrade_to_shared_galleries() {
+    use sqlx::Connection;
+    use store::GalleryKind::Faces;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    {
+        let mut conn = sqlx::SqliteConnection::connect(&format!("{url}?mode=rwc"))
+            .await
+            .unwrap();
+        let all = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite");
+        let mut before = sqlx::migrate::Migrator::new(std::path::Path::new(all))
+            .await
+            .unwrap();
+        let up_to_0006: Vec<_> = before
+            .migrations
+            .iter()
+            .filter(|m| m.version < 7)
+            .cloned()
+            .collect();
+        assert_eq!(up_to_0006.len(), 6);
+        before.migrations = up_to_0006.into();
+        before.run(&mut conn).await.unwrap();
+        for sql in [
+            "INSERT INTO face_people VALUES ('p1', 'alice', 'Ada', 1)",
+            "INSERT INTO face_photos VALUES ('f1', 'p1', 'alice', x'0102', 2)",
+            "INSERT INTO face_photos VALUES ('f2', 'gone', 'alice', x'03', 3)",
+        ] {
+            sqlx::query(sql).execute(&mut conn).await.unwrap();
+        }
+    }
+    let s = store::open(&url, store::DEFAULT_BUSY_TIMEOUT)
+        .await
+        .unwrap();
+    let items = s.gallery_items(Faces, "alice").await.unwrap();
+    assert_eq!(items.len(), 1, "the orphaned photo is dropped");
+    assert_eq!(
+        (
+            items[0].entry_id.as_str(),
+            items[0].name.as_str(),
+            &items[0].payload
+        ),
+        ("p1", "Ada", &vec![1u8, 2])
+    );
+    let people = s.list_gallery(Faces, "alice").await.unwrap();
+    assert_eq!(
+        people,
+        [store::GalleryEntry {
+            id: "p1".into(),
+            name: "Ada".into(),
+            items: 1,
+            created_ms: 1
+        }]
+    );
+}
