@@ -1,6 +1,6 @@
 //! The OpenCV calls logo matching rests on (ORB features, a RANSAC homography), on Debian's
 //! OpenCV 4.6 through the `cpp` crate. The `opencv` crate would generate bindings for whole
-//! modules at build time (minutes on two cores) to reach these two calls.
+//! modules with clang at build time to reach these two calls.
 
 use cpp::{cpp, cpp_class};
 use image::GrayImage;
