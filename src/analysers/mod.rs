@@ -3,6 +3,7 @@
 
 pub mod audiotag;
 pub mod face;
+mod follow;
 pub mod logo;
 pub mod ocr;
 mod onnx;

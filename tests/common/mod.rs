@@ -379,6 +379,18 @@ impl Api {
         self.call("POST", path, Some(keys), Some(body), &[]).await
     }
 
+    /// `POST` that must be refused as a 400 `VALIDATION_ERROR`: its message.
+    pub async fn refused(&self, path: &str, keys: &Keys, body: &Value) -> String {
+        let r = self.post(path, keys, body).await;
+        assert_eq!(
+            (r.status, r.body["ErrorCode"].as_str()),
+            (400, Some("VALIDATION_ERROR")),
+            "{}",
+            r.text
+        );
+        r.body["Error"].as_str().unwrap().to_string()
+    }
+
     /// `POST /jobs` with an `Idempotency-Key`.
     pub async fn submit_once(&self, keys: &Keys, body: &Value, idem: &str) -> Resp {
         let header = [("Idempotency-Key", idem)];

@@ -2,6 +2,7 @@
 //! last sample, wherever it moves on screen (a logo on a shirt walks across the frame; a
 //! channel's bug stays across cuts). Two copies of one logo on screen are two appearances.
 
+use crate::analysers::follow;
 use crate::analysers::rect::Rect;
 
 /// A logo not found in this many analysed frames in a row has left the screen: one miss is
@@ -85,18 +86,14 @@ impl Tracker {
                 }
             }
         }
-        let mut keep = Vec::new();
-        for (mut t, seen) in std::mem::take(&mut self.live).into_iter().zip(taken) {
-            if !seen {
-                t.missed += 1;
-            }
-            if t.missed >= GONE_AFTER {
-                self.done.push(t.seen);
-            } else {
-                keep.push(t);
-            }
-        }
-        self.live = keep;
+        let done = &mut self.done;
+        follow::age(
+            &mut self.live,
+            taken,
+            GONE_AFTER,
+            |t| &mut t.missed,
+            |t| done.push(t.seen),
+        );
     }
 
     /// A frame that shows what the last one did: what is on screen stays on screen.

@@ -8,6 +8,7 @@ use image::RgbImage;
 use super::geometry::Rect;
 use super::reader::{Reader, Scale};
 use super::recognise::{self, Crop};
+use crate::analysers::follow;
 use crate::analysers::still::{grey, most_changed_block, StillCheck, BLOCK};
 use crate::analysers::AnalyseError;
 use crate::media::image::resize_rgb;
@@ -149,18 +150,14 @@ impl Tracker {
             t.signature = sig;
             seen_now[at] = true;
         }
-        let mut keep = Vec::new();
-        for (mut t, seen) in std::mem::take(&mut self.live).into_iter().zip(seen_now) {
-            if !seen {
-                t.missed += 1;
-            }
-            if t.missed >= GONE_AFTER {
-                self.done.push(t.seen);
-            } else {
-                keep.push(t);
-            }
-        }
-        self.live = keep;
+        let done = &mut self.done;
+        follow::age(
+            &mut self.live,
+            seen_now,
+            GONE_AFTER,
+            |t| &mut t.missed,
+            |t| done.push(t.seen),
+        );
         Ok(())
     }
 
