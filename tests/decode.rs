@@ -521,7 +521,10 @@ impl Analyser for Recorder {
     fn finish(self: Box<Self>, _i: &Input, earlier: &Findings) -> Result<Section, AnalyseError> {
         Ok((
             "descriptions",
-            serde_json::json!({"frames": self.seen.lock().unwrap().len(), "earlier": earlier.len()}),
+            serde_json::json!({
+                "frames": self.seen.lock().unwrap().len(),
+                "earlier": earlier.keys().collect::<Vec<_>>(),
+            }),
         ))
     }
 }
@@ -582,14 +585,20 @@ fn one_decode_feeds_every_analyser_and_a_failure_stays_local() {
         },
         Some(3),
     );
-    let (last, _, _) = recorder(
+    let (last, seen5, _) = recorder(
         Needs {
+            frames: Some((2.0, 64)),
             after_others: true,
             ..Default::default()
         },
         None,
     );
+    // The one that reads the others comes first here: it must still finish last.
     let jobs = vec![
+        Job {
+            service: "nld",
+            analyser: last,
+        },
         Job {
             service: "ocr",
             analyser: every_second,
@@ -605,10 +614,6 @@ fn one_decode_feeds_every_analyser_and_a_failure_stays_local() {
         Job {
             service: "logo",
             analyser: quitter,
-        },
-        Job {
-            service: "nld",
-            analyser: last,
         },
     ];
     let input = input_for(&clip, CancellationToken::new());
@@ -641,12 +646,20 @@ fn one_decode_feeds_every_analyser_and_a_failure_stays_local() {
     };
     assert_eq!(result("logo").unwrap_err(), "recorder gave up");
     assert_eq!(result("ocr").unwrap()["frames"], 4);
-    // nld ran after the others and saw their three sections.
+    assert_eq!(
+        result("ocr").unwrap()["earlier"],
+        serde_json::json!(["shots"]),
+        "the first to finish sees the shots alone"
+    );
+    // nld was fed frames too, finished after the others and saw their sections (one key
+    // here, as every recorder writes `descriptions`) and the shots.
+    assert_eq!(*seen5.lock().unwrap(), vec![(0.0, 64), (2.0, 64)]);
     assert_eq!(
         result("nld").unwrap()["earlier"],
-        1,
-        "streaming sections share one key here"
+        serde_json::json!(["descriptions", "shots"])
     );
+    let order: Vec<&str> = out.results.iter().map(|r| r.0).collect();
+    assert_eq!(order.last(), Some(&"nld"), "{order:?}");
     assert_eq!(out.shots.as_ref().map(Vec::len), Some(1));
 }
 

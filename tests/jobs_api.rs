@@ -259,12 +259,15 @@ async fn submission_rules_name_the_field() {
             r.text
         );
     }
-    // Services not in this build are refused with the list of the available ones.
+    // An unknown service is refused with the list of the available ones: all seven.
     let mut b = base.clone();
-    b["Services"] = json!({"nld": ""});
+    b["Services"] = json!({"translate": ""});
     let r = api.post("/jobs", &alice, &b).await;
     assert_eq!(r.body["ErrorCode"], "UNSUPPORTED_SERVICE");
-    assert!(r.body["Error"].as_str().unwrap().contains("pdf"));
+    let listed = r.body["Error"].as_str().unwrap();
+    for service in ["s2t", "ocr", "nld", "audiotag", "face", "logo", "pdf"] {
+        assert!(listed.contains(service), "{listed}");
+    }
     // Malformed JSON.
     let r = api
         .http

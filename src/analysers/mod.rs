@@ -5,6 +5,7 @@ pub mod audiotag;
 pub mod face;
 mod follow;
 pub mod logo;
+pub mod nld;
 pub mod ocr;
 mod onnx;
 pub mod pdf;
@@ -19,7 +20,9 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::jobs::services::{AudioChannel, OcrConfig, ServiceConfigs};
+use crate::jobs::services::{
+    AudioChannel, AudiotagConfig, FaceConfig, LogoConfig, OcrConfig, S2tConfig, ServiceConfigs,
+};
 use crate::media::pdf::PdfInfo;
 use crate::media::shots::Shot;
 use crate::media::{MediaInfo, MediaType};
@@ -152,6 +155,7 @@ fn analyser_for(
                 input,
             )),
         )),
+        "nld" => Some((nld::VERSION, boxed(Ok(nld::NldAnalyser::new(input))))),
         "s2t" => {
             let config = configs.s2t.clone().unwrap_or_default();
             Some((
@@ -184,17 +188,42 @@ fn inapplicable(service: &str, media: &MediaInfo) -> Option<String> {
     (hears && media.audio_codec.is_none()).then(|| "the media has no audio stream".into())
 }
 
+/// Services `nld` describes from: it runs them when the job did not request them.
+const DESCRIBED: [&str; 5] = ["s2t", "ocr", "audiotag", "face", "logo"];
+
+/// Whether a job with these services may run `service`, requested or for another one's
+/// sake; the worker reads a user's face and logo galleries only when it may.
+pub fn may_run(configs: &ServiceConfigs, service: &str) -> bool {
+    configs.requested().contains(&service)
+        || (configs.nld.is_some() && DESCRIBED.contains(&service))
+}
+
 /// Services a requested one reads the findings of, with the configuration they run under
-/// when the job did not request them itself: `logo` reads the text `ocr` found (word marks).
+/// when the job did not request them itself: `nld` reads what every other analyser of
+/// pictures and sound found, and `logo` reads the text `ocr` found (word marks).
 fn dependencies(configs: &ServiceConfigs, input: &Input) -> ServiceConfigs {
     let mut hidden = ServiceConfigs::default();
+    if configs.nld.is_some() && inapplicable("nld", &input.media).is_none() {
+        let has_logos = input.logos.as_ref().is_ok_and(|l| !l.is_empty());
+        hidden.s2t = configs.s2t.is_none().then(|| S2tConfig {
+            captions: false,
+            ..S2tConfig::default()
+        });
+        hidden.ocr = configs.ocr.is_none().then(OcrConfig::default);
+        hidden.audiotag = configs.audiotag.is_none().then(AudiotagConfig::default);
+        hidden.face = configs.face.is_none().then(FaceConfig::default);
+        // With no logo enrolled there is nothing to find, and nothing to pay for.
+        hidden.logo = (configs.logo.is_none() && has_logos).then(LogoConfig::default);
+    }
     // Word marks need a logo service that runs and a name long enough to look for.
     let names = input
         .logos
         .as_ref()
         .is_ok_and(|logos| logos.iter().any(|l| logo::wordmark::searchable(&l.name)));
-    if let Some(logo) = configs.logo.as_ref().filter(|l| l.wordmark) {
-        if configs.ocr.is_none() && names && inapplicable("logo", &input.media).is_none() {
+    let logo = configs.logo.as_ref().or(hidden.logo.as_ref());
+    if let Some(logo) = logo.filter(|l| l.wordmark) {
+        let read = configs.ocr.is_some() || hidden.ocr.is_some();
+        if !read && names && inapplicable("logo", &input.media).is_none() {
             hidden.ocr = Some(OcrConfig {
                 frame_interval: logo.frame_interval,
                 ..OcrConfig::default()

@@ -27,7 +27,7 @@ pub struct Needs {
     /// Sampled frames every `interval` seconds at `max_side` pixels (images: the picture).
     pub frames: Option<(f64, u32)>,
     pub audio: Option<AudioChannel>,
-    /// Runs after the streaming analysers and sees their sections.
+    /// Gives its section after the other analysers and sees theirs, and the shots.
     pub after_others: bool,
 }
 
@@ -48,6 +48,9 @@ pub struct Frame {
     pub image: Arc<RgbImage>,
 }
 
+/// The key of the shot boundaries among the findings the last analysers read.
+pub const SHOTS: &str = "shots";
+
 /// Sections produced so far, by output key.
 pub type Findings = BTreeMap<&'static str, serde_json::Value>;
 
@@ -61,8 +64,8 @@ pub trait Analyser: Send {
     fn audio(&mut self, _chunk: &AudioChunk) -> Result<(), AnalyseError> {
         Ok(())
     }
-    /// The section, once the media is exhausted. `earlier` holds the sections of the
-    /// analysers that ran before (all streaming ones, for `after_others`).
+    /// The section, once the media is exhausted. `earlier` holds the shots (under [`SHOTS`])
+    /// and the sections of the analysers that finished before (all others, for `after_others`).
     fn finish(self: Box<Self>, input: &Input, earlier: &Findings) -> Result<Section, AnalyseError>;
 }
 
@@ -156,32 +159,35 @@ struct Lane {
     sampler: Sampler,
 }
 
-/// Run `jobs` on `input`: one decode for all streaming analysers, then the others.
+/// Run `jobs` on `input`: one decode feeds them all, then each gives its section; the ones
+/// that work from the others' results give theirs last, with the shots among the findings.
 pub fn run(input: &Input, jobs: Vec<Job>) -> Result<Outcome, AnalyseError> {
     let pool = ComputePool::global();
-    let (streaming, later): (Vec<Job>, Vec<Job>) = jobs
-        .into_iter()
-        .partition(|j| !j.analyser.needs().after_others);
     let mut results: Vec<(&'static str, Result<Section, AnalyseError>)> = Vec::new();
     let mut shots = None;
 
     let media = input.media.media_type;
     let mut lanes = Vec::new();
     let mut handles = Vec::new();
-    for job in streaming {
+    for job in jobs {
         let needs = job.analyser.needs();
         let wants_stream = matches!(
             media,
             MediaType::Video | MediaType::Audio | MediaType::Image
         ) && (needs.frames.is_some() || needs.audio.is_some());
         let (tx, rx) = sync_channel::<Msg>(QUEUE);
+        let last = needs.after_others;
         lanes.push(Lane {
             needs,
             tx: wants_stream.then_some(tx),
             sampler: Sampler::default(),
         });
         let service = job.service;
-        handles.push((service, spawn_lane(job, rx, pool, input.cancel.clone())));
+        handles.push((
+            last,
+            service,
+            spawn_lane(job, rx, pool, input.cancel.clone()),
+        ));
     }
 
     if lanes.iter().any(|l| l.tx.is_some()) {
@@ -195,16 +201,25 @@ pub fn run(input: &Input, jobs: Vec<Job>) -> Result<Outcome, AnalyseError> {
         lane.tx = None;
     }
     let mut finished = Vec::new();
-    for (service, handle) in handles {
-        finished.push(handle.join().unwrap_or_else(|_| {
+    for (last, service, handle) in handles {
+        let r = handle.join().unwrap_or_else(|_| {
             Err((service, AnalyseError::Failed("the analyser crashed".into())))
-        }));
+        });
+        finished.push((last, r));
     }
     if input.cancel.is_cancelled() {
         return Err(AnalyseError::Cancelled);
     }
     let mut findings = Findings::new();
-    for item in finished {
+    if let Some(shots) = &shots {
+        findings.insert(SHOTS, serde_json::json!(shots));
+    }
+    // A stable sort: the others in the order they came, then the ones that read them.
+    finished.sort_by_key(|(last, _)| *last);
+    for (_, item) in finished {
+        if input.cancel.is_cancelled() {
+            return Err(AnalyseError::Cancelled);
+        }
         match item {
             Ok((service, analyser)) => {
                 let r = pool.run(|| analyser.finish(input, &findings));
@@ -215,13 +230,6 @@ pub fn run(input: &Input, jobs: Vec<Job>) -> Result<Outcome, AnalyseError> {
             }
             Err((service, e)) => results.push((service, Err(e))),
         }
-    }
-    for job in later {
-        if input.cancel.is_cancelled() {
-            return Err(AnalyseError::Cancelled);
-        }
-        let r = pool.run(|| job.analyser.finish(input, &findings));
-        results.push((job.service, r));
     }
     Ok(Outcome { results, shots })
 }

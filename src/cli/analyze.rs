@@ -11,7 +11,7 @@ use crate::analysers::logo::{KnownLogo, Reference};
 use crate::analysers::{self, Input};
 use crate::config::Config;
 use crate::jobs::model::{Destination, JobRecord, Source, Status};
-use crate::jobs::services::{parse_services, AVAILABLE};
+use crate::jobs::services::{parse_services, KNOWN};
 use crate::media::sniff::{sniff, SNIFF_LEN};
 use crate::output;
 
@@ -29,7 +29,7 @@ pub async fn run(
     galleries: Galleries,
 ) -> anyhow::Result<()> {
     let services = if services.is_empty() {
-        AVAILABLE.iter().map(|s| s.to_string()).collect()
+        KNOWN.iter().map(|s| s.to_string()).collect()
     } else {
         services
     };
@@ -59,7 +59,10 @@ pub async fn run(
         crate::worker::probe_local(&path, sniffed.media_type, sniffed.mime, size, &config)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let faces = match galleries.faces.filter(|_| configs.face.is_some()) {
+    let faces = match galleries
+        .faces
+        .filter(|_| analysers::may_run(&configs, "face"))
+    {
         Some(dir) => {
             bar.set_message("enrolling faces");
             let models = config.models_dir();
@@ -67,7 +70,10 @@ pub async fn run(
         }
         None => Vec::new(),
     };
-    let logos = match galleries.logos.filter(|_| configs.logo.is_some()) {
+    let logos = match galleries
+        .logos
+        .filter(|_| analysers::may_run(&configs, "logo"))
+    {
         Some(dir) => {
             bar.set_message("enrolling logos");
             tokio::task::spawn_blocking(move || logo_gallery(&dir)).await??

@@ -7,10 +7,6 @@ use serde::{Deserialize, Serialize};
 /// Every service name of the contract, in the order the output lists them.
 pub const KNOWN: [&str; 7] = ["s2t", "ocr", "nld", "audiotag", "face", "logo", "pdf"];
 
-/// Services this build runs. The others are rejected at submission with
-/// `UNSUPPORTED_SERVICE` until their analyser lands.
-pub const AVAILABLE: [&str; 6] = ["s2t", "ocr", "audiotag", "face", "logo", "pdf"];
-
 /// Whisper's languages (ISO 639-1), accepted by `s2t.language`.
 const WHISPER_LANGUAGES: &[&str] = &[
     "en", "zh", "de", "es", "ru", "ko", "fr", "ja", "pt", "tr", "pl", "ca", "nl", "ar", "sv", "it",
@@ -214,13 +210,7 @@ pub fn parse_services(value: &serde_json::Value) -> Result<ServiceConfigs, Servi
         if !KNOWN.contains(&name.as_str()) {
             return Err(ServicesError::Unsupported(format!(
                 "unknown service `{name}`; available services: {}",
-                AVAILABLE.join(", ")
-            )));
-        }
-        if !AVAILABLE.contains(&name.as_str()) {
-            return Err(ServicesError::Unsupported(format!(
-                "service `{name}` is not available in this build; available services: {}",
-                AVAILABLE.join(", ")
+                KNOWN.join(", ")
             )));
         }
         let config = config_object(name, v)?;
@@ -362,13 +352,14 @@ mod tests {
     }
 
     #[test]
-    fn unknown_and_unavailable_services_name_the_available_ones() {
+    fn unknown_services_name_the_available_ones() {
         let e = parse_services(&json!({"foo": ""})).unwrap_err();
         assert!(
-            matches!(e, ServicesError::Unsupported(m) if m.contains("foo") && m.contains("pdf"))
+            matches!(e, ServicesError::Unsupported(m) if m.contains("foo") && m.contains("nld"))
         );
-        let e = parse_services(&json!({"nld": ""})).unwrap_err();
-        assert!(matches!(e, ServicesError::Unsupported(m) if m.contains("nld")));
+        let e = parse_services(&json!({"nld": {"config": {"style": "poetic"}}})).unwrap_err();
+        assert!(matches!(e, ServicesError::Invalid(m) if m.contains("style")));
+        assert!(parse_services(&json!({"nld": {}})).unwrap().nld.is_some());
     }
 
     #[test]

@@ -229,13 +229,15 @@ async fn run(
     }
     // A gallery that cannot be opened fails the face service alone; an unreachable store
     // is a fault worth another attempt.
-    let faces = match &configs.face {
-        Some(_) => known_faces(&*ctx.store, &ctx.master, &job.user_id).await,
-        None => Ok(Vec::new()),
+    let faces = if analysers::may_run(&configs, "face") {
+        known_faces(&*ctx.store, &ctx.master, &job.user_id).await
+    } else {
+        Ok(Vec::new())
     };
-    let logos = match &configs.logo {
-        Some(_) => known_logos(&*ctx.store, &job.user_id).await,
-        None => Ok(Vec::new()),
+    let logos = if analysers::may_run(&configs, "logo") {
+        known_logos(&*ctx.store, &job.user_id).await
+    } else {
+        Ok(Vec::new())
     };
     let (faces, logos) = match (readable(faces), readable(logos)) {
         (Ok(f), Ok(l)) => (f, l),

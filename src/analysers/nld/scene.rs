@@ -1,0 +1,308 @@
+//! What the other analysers found, read once from their sections, and what of it falls in
+//! one shot: the facts a description may state, each backed by a detection in that span.
+
+use serde_json::Value;
+
+use crate::analysers::pipeline::Findings;
+use crate::analysers::s2t;
+
+/// Seconds a sound must fill in a shot to count as heard there (or half of a shorter shot):
+/// an audio patch overlapping a cut by a fraction of a second belongs to the other shot.
+const HEARD: f64 = 1.0;
+
+/// Similarity (1 - edits / length) from which two on-screen lines are one reading.
+const SAME_TEXT: f64 = 0.75;
+
+/// A stretch of the media; `None` is a whole picture.
+pub type Span = Option<(f64, f64)>;
+
+/// The kinds of finding a description tells of, in the order it tells them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    People,
+    Logos,
+    Text,
+    Speech,
+    Sounds,
+}
+
+impl Kind {
+    pub fn noun(self) -> &'static str {
+        match self {
+            Kind::People => "people",
+            Kind::Logos => "logos",
+            Kind::Text => "text",
+            Kind::Speech => "speech",
+            Kind::Sounds => "sounds",
+        }
+    }
+}
+
+/// What one shot (or picture) shows and sounds like.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Scene {
+    pub span: Span,
+    /// People the face gallery named, by first appearance.
+    pub named: Vec<String>,
+    /// People seen who are not in the gallery.
+    pub strangers: usize,
+    /// Logo names, by first appearance.
+    pub logos: Vec<String>,
+    /// On-screen lines, longest on screen first; one reading of each, none that only
+    /// spells a logo above.
+    pub text: Vec<String>,
+    /// What is said, in the order it is said.
+    pub speech: Option<String>,
+    /// The language of the speech (ISO 639-1), when one was recognised.
+    pub language: Option<String>,
+    /// AudioSet labels, loudest share of the shot first.
+    pub sounds: Vec<String>,
+    /// The kinds of finding the job looked for, so an empty shot can say what was not found.
+    pub looked_for: Vec<Kind>,
+}
+
+/// One detection and when it was seen (`(0, 0)` in a picture).
+struct Seen<T> {
+    start: f64,
+    end: f64,
+    what: T,
+}
+
+impl<T> Seen<T> {
+    /// Seen in the span: sampled frames at or after its start and before its end.
+    fn within(&self, span: Span) -> bool {
+        span.is_none_or(|(s, e)| self.start < e && self.end >= s)
+    }
+
+    /// Seconds it fills of the span (the whole of it for a picture).
+    fn overlap(&self, span: Span) -> f64 {
+        span.map_or(f64::INFINITY, |(s, e)| {
+            (self.end.min(e) - self.start.max(s)).max(0.0)
+        })
+    }
+}
+
+/// Every finding of a job, by kind.
+pub struct Found {
+    faces: Vec<Seen<(String, Option<String>)>>,
+    text: Vec<Seen<String>>,
+    logos: Vec<Seen<String>>,
+    sounds: Vec<Seen<(String, f64)>>,
+    words: Vec<Seen<String>>,
+    language: Option<String>,
+    looked_for: Vec<Kind>,
+}
+
+fn list<'a>(v: &'a Value, key: &str) -> &'a [Value] {
+    v[key].as_array().map(Vec::as_slice).unwrap_or_default()
+}
+
+fn text(v: &Value, key: &str) -> String {
+    v[key].as_str().unwrap_or_default().trim().to_string()
+}
+
+fn seen<T>(v: &Value, what: T) -> Seen<T> {
+    let start = v["start"].as_f64().unwrap_or(0.0);
+    Seen {
+        start,
+        end: v["end"].as_f64().unwrap_or(start),
+        what,
+    }
+}
+
+impl Found {
+    pub fn read(findings: &Findings) -> Found {
+        let mut looked_for = Vec::new();
+        let mut section = |key: &str, kind: Kind| {
+            let s = findings.get(key);
+            if s.is_some() {
+                looked_for.push(kind);
+            }
+            s.cloned().unwrap_or(Value::Null)
+        };
+        let faces = section("faces", Kind::People);
+        let logos = section("logos", Kind::Logos);
+        let ocr = section("ocr", Kind::Text);
+        let speech = section("speech_to_text", Kind::Speech);
+        let sounds = section("audio_classifications", Kind::Sounds);
+
+        let name_of = |id: &str| {
+            list(&faces, "people")
+                .iter()
+                .find(|p| p["person_id"] == id)
+                .and_then(|p| p["name"].as_str().map(str::to_string))
+        };
+        let language = speech["language"]
+            .as_str()
+            .filter(|l| *l != "und")
+            .map(str::to_string);
+        let words = list(&speech, "segments")
+            .iter()
+            .flat_map(|s| list(s, "words"))
+            .map(|w| seen(w, text(w, "word")))
+            .filter(|w| !w.what.is_empty())
+            .collect();
+        Found {
+            faces: list(&faces, "detections")
+                .iter()
+                .map(|d| {
+                    let id = text(d, "person_id");
+                    let name = name_of(&id);
+                    seen(d, (id, name))
+                })
+                .collect(),
+            text: list(&ocr, "detections")
+                .iter()
+                .map(|d| seen(d, text(d, "text")))
+                .filter(|d| !d.what.is_empty())
+                .collect(),
+            logos: logos
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|l| seen(l, text(l, "name")))
+                .collect(),
+            sounds: sounds
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|s| {
+                    seen(
+                        s,
+                        (text(s, "label"), s["confidence"].as_f64().unwrap_or(0.0)),
+                    )
+                })
+                .collect(),
+            words,
+            language,
+            looked_for,
+        }
+    }
+
+    /// Whether any analyser it describes from gave its section.
+    pub fn any(&self) -> bool {
+        !self.looked_for.is_empty()
+    }
+
+    /// What the span shows and sounds like.
+    pub fn scene(&self, span: Span) -> Scene {
+        let mut named = Vec::new();
+        let mut strangers = Vec::new();
+        for f in by_start(self.faces.iter().filter(|f| f.within(span))) {
+            let (id, name) = &f.what;
+            match name {
+                Some(n) => push_new(&mut named, n),
+                None => push_new(&mut strangers, id),
+            }
+        }
+        let mut logos = Vec::new();
+        for l in by_start(self.logos.iter().filter(|l| l.within(span))) {
+            push_new(&mut logos, &l.what);
+        }
+        // A line that only spells a logo's name is told as the logo.
+        let spelled: Vec<String> = logos.iter().map(|l| letters(l)).collect();
+        let text = self
+            .lines(span)
+            .into_iter()
+            .filter(|l| !spelled.contains(&letters(l)))
+            .collect();
+        Scene {
+            span,
+            named,
+            strangers: strangers.len(),
+            logos,
+            text,
+            speech: self.speech(span),
+            language: self.language.clone(),
+            sounds: self.sounds(span),
+            looked_for: self.looked_for.clone(),
+        }
+    }
+
+    /// Lines on screen in the span, longest shown first; a line read twice is one line.
+    fn lines(&self, span: Span) -> Vec<String> {
+        let mut shown: Vec<(String, f64, f64)> = Vec::new();
+        for t in self.text.iter().filter(|t| t.within(span)) {
+            let time = t.overlap(span);
+            match shown.iter_mut().find(|s| s.0.eq_ignore_ascii_case(&t.what)) {
+                Some(s) => s.1 += time,
+                None => shown.push((t.what.clone(), time, t.start)),
+            }
+        }
+        shown.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.2.total_cmp(&b.2)));
+        let mut lines: Vec<String> = Vec::new();
+        for (line, _, _) in shown {
+            if !lines.iter().any(|kept| same_text(kept, &line)) {
+                lines.push(line);
+            }
+        }
+        lines
+    }
+
+    /// The words said in the span: those whose middle falls in it.
+    fn speech(&self, span: Span) -> Option<String> {
+        let said: Vec<&str> = self
+            .words
+            .iter()
+            .filter(|w| {
+                let mid = (w.start + w.end) / 2.0;
+                span.is_none_or(|(s, e)| mid >= s && mid < e)
+            })
+            .map(|w| w.what.as_str())
+            .collect();
+        let joiner = s2t::joiner(self.language.as_deref().unwrap_or("und"));
+        (!said.is_empty()).then(|| said.join(joiner))
+    }
+
+    /// Labels heard for long enough in the span, strongest (time times confidence) first.
+    fn sounds(&self, span: Span) -> Vec<String> {
+        let least = span.map_or(0.0, |(s, e)| HEARD.min((e - s) / 2.0));
+        // Per label: the seconds it fills, which decide whether it is heard, and those
+        // seconds weighed by confidence, which decide the order.
+        let mut heard: Vec<(String, f64, f64)> = Vec::new();
+        for s in &self.sounds {
+            let time = s.overlap(span);
+            if time <= 0.0 {
+                continue;
+            }
+            let (label, confidence) = &s.what;
+            match heard.iter_mut().find(|h| &h.0 == label) {
+                Some(h) => {
+                    h.1 += time;
+                    h.2 += time * confidence;
+                }
+                None => heard.push((label.clone(), time, time * confidence)),
+            }
+        }
+        heard.retain(|h| h.1 >= least);
+        heard.sort_by(|a, b| b.2.total_cmp(&a.2));
+        heard.into_iter().map(|h| h.0).collect()
+    }
+}
+
+/// Whether two readings are of the same text: one holds the other, or they differ in a
+/// letter or two ("BASMATI", "BASMAI", "SMATI" as the camera moves).
+fn same_text(a: &str, b: &str) -> bool {
+    let (a, b) = (letters(a), letters(b));
+    a.contains(&b) || b.contains(&a) || strsim::normalized_levenshtein(&a, &b) >= SAME_TEXT
+}
+
+/// Letters and digits, in lower case: what a reader compares.
+fn letters(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+fn by_start<'a, T: 'a>(seen: impl Iterator<Item = &'a Seen<T>>) -> Vec<&'a Seen<T>> {
+    let mut v: Vec<&Seen<T>> = seen.collect();
+    v.sort_by(|a, b| a.start.total_cmp(&b.start));
+    v
+}
+
+fn push_new(list: &mut Vec<String>, item: &str) {
+    if !list.iter().any(|x| x == item) {
+        list.push(item.to_string());
+    }
+}
