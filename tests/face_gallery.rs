@@ -85,6 +85,19 @@ async fn a_users_gallery_names_people_in_that_users_jobs_only() {
         (json!("Barack Obama"), json!(true))
     );
 
+    // `nld` alone reads the gallery too (it runs `face` for its own sake) and tells of him
+    // without a `faces` section.
+    let mut body = job_body("obama_3.jpg", "media", "obama_3.jpg", "results");
+    body["Services"] = json!({"nld": ""});
+    let job = api.submit(&alice, &body).await;
+    let done = api.wait_for(&alice, &job, &["completed", "failed"]).await;
+    assert_eq!(done["Status"], "completed", "{done}");
+    let doc = s.metadata(&alice, &job).await;
+    let payload = &doc["message_payload"];
+    let text = payload["descriptions"][0]["text"].as_str().unwrap();
+    assert!(text.starts_with("Barack Obama appears."), "{text}");
+    assert!(payload.get("faces").is_none(), "{payload}");
+
     // Bob sees nothing of Alice's gallery, cannot delete from it, and his jobs do not use it.
     assert_eq!(api.get("/faces", &bob).await.body["Faces"], json!([]));
     assert_eq!(

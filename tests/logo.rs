@@ -163,25 +163,6 @@ fn pictures_without_an_enrolled_logo_report_none() {
     }
 }
 
-/// A word-mark logo: the name typeset in DejaVu Sans Bold, black on white.
-fn typeset(dir: &Path, text: &str) -> PathBuf {
-    let font = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf";
-    ffmpeg_to(
-        dir,
-        &format!("{text}.png"),
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            "color=white:s=480x160",
-            "-vf",
-            &format!("drawtext=fontfile={font}:text={text}:fontsize=80:fontcolor=black:x=(w-tw)/2:y=(h-th)/2"),
-            "-frames:v",
-            "1",
-        ],
-    )
-}
-
 #[test]
 fn a_logo_whose_name_is_written_in_the_picture_is_found_as_a_word_mark() {
     let dir = tempfile::tempdir().unwrap();

@@ -22,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::jobs::services::{
     AudioChannel, AudiotagConfig, FaceConfig, LogoConfig, OcrConfig, S2tConfig, ServiceConfigs,
+    KNOWN,
 };
 use crate::media::pdf::PdfInfo;
 use crate::media::shots::Shot;
@@ -203,32 +204,35 @@ pub fn may_run(configs: &ServiceConfigs, service: &str) -> bool {
 /// pictures and sound found, and `logo` reads the text `ocr` found (word marks).
 fn dependencies(configs: &ServiceConfigs, input: &Input) -> ServiceConfigs {
     let mut hidden = ServiceConfigs::default();
-    if configs.nld.is_some() && inapplicable("nld", &input.media).is_none() {
+    let describe = configs.nld.is_some() && inapplicable("nld", &input.media).is_none();
+    if describe {
         let has_logos = input.logos.as_ref().is_ok_and(|l| !l.is_empty());
         hidden.s2t = configs.s2t.is_none().then(|| S2tConfig {
             captions: false,
             ..S2tConfig::default()
         });
-        hidden.ocr = configs.ocr.is_none().then(OcrConfig::default);
         hidden.audiotag = configs.audiotag.is_none().then(AudiotagConfig::default);
         hidden.face = configs.face.is_none().then(FaceConfig::default);
         // With no logo enrolled there is nothing to find, and nothing to pay for.
         hidden.logo = (configs.logo.is_none() && has_logos).then(LogoConfig::default);
     }
-    // Word marks need a logo service that runs and a name long enough to look for.
+    // Word marks need a logo service that runs and a name long enough to look for; the
+    // text is then read as often as the logos are looked for.
     let names = input
         .logos
         .as_ref()
         .is_ok_and(|logos| logos.iter().any(|l| logo::wordmark::searchable(&l.name)));
     let logo = configs.logo.as_ref().or(hidden.logo.as_ref());
     if let Some(logo) = logo.filter(|l| l.wordmark) {
-        let read = configs.ocr.is_some() || hidden.ocr.is_some();
-        if !read && names && inapplicable("logo", &input.media).is_none() {
+        if configs.ocr.is_none() && names && inapplicable("logo", &input.media).is_none() {
             hidden.ocr = Some(OcrConfig {
                 frame_interval: logo.frame_interval,
                 ..OcrConfig::default()
             });
         }
+    }
+    if describe && configs.ocr.is_none() && hidden.ocr.is_none() {
+        hidden.ocr = Some(OcrConfig::default());
     }
     hidden
 }
@@ -294,6 +298,9 @@ pub fn run_all(input: &Input, configs: &ServiceConfigs) -> Result<Analysis, Anal
             }),
         }
     }
+    // In the contract's order, hidden or not: a service gives its section after those it
+    // reads (`ocr` before `logo`).
+    jobs.sort_by_key(|j| KNOWN.iter().position(|k| *k == j.service));
     let outcome = pipeline::run(input, jobs)?;
     for (service, result) in outcome.results {
         let Some(run) = runs.iter_mut().find(|r| r.service == service) else {

@@ -637,3 +637,22 @@ fn write_pdf(objs: &[Vec<u8>]) -> Vec<u8> {
     );
     out
 }
+
+/// A word-mark logo: the name typeset in DejaVu Sans Bold, black on white.
+pub fn typeset(dir: &Path, text: &str) -> PathBuf {
+    let font = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf";
+    ffmpeg_to(
+        dir,
+        &format!("{text}.png"),
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "color=white:s=480x160",
+            "-vf",
+            &format!("drawtext=fontfile={font}:text={text}:fontsize=80:fontcolor=black:x=(w-tw)/2:y=(h-th)/2"),
+            "-frames:v",
+            "1",
+        ],
+    )
+}

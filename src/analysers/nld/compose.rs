@@ -1,7 +1,7 @@
 //! Descriptions composed from detections: one sentence per kind of finding (who appears,
 //! logos, on-screen text, what is said, other sounds), each fact stated once.
 
-use super::english::{capitalise, count, full_stop, join, language, quote};
+use super::english::{capitalise, count, full_stop, join, join_or, language, quote};
 use super::scene::{Kind, Scene};
 use super::Describer;
 use crate::analysers::AnalyseError;
@@ -59,111 +59,73 @@ const GENERAL: [&str; 14] = [
     "Tools",
 ];
 
-/// Things heard one at a time, which take "a" or "an"; other labels name a kind of sound
-/// ("music", "applause", "rain") and take none.
-const COUNTABLE: &[&str] = &[
-    "Dog",
-    "Cat",
-    "Horse",
-    "Pig",
-    "Goat",
-    "Sheep",
-    "Duck",
-    "Goose",
-    "Turkey",
-    "Bird",
-    "Owl",
-    "Crow",
-    "Frog",
-    "Snake",
-    "Mouse",
-    "Cricket",
-    "Mosquito",
-    "Car",
-    "Truck",
-    "Bus",
-    "Train",
-    "Motorcycle",
-    "Helicopter",
-    "Bicycle",
-    "Skateboard",
-    "Ship",
-    "Piano",
-    "Guitar",
-    "Electric guitar",
-    "Bass guitar",
-    "Acoustic guitar",
-    "Banjo",
-    "Sitar",
-    "Mandolin",
-    "Ukulele",
-    "Organ",
-    "Harpsichord",
-    "Drum",
-    "Snare drum",
-    "Bass drum",
-    "Gong",
-    "Harp",
-    "Flute",
-    "Saxophone",
-    "Clarinet",
-    "Trumpet",
-    "Trombone",
-    "French horn",
-    "Violin",
-    "Cello",
-    "Double bass",
-    "Accordion",
-    "Harmonica",
-    "Bell",
-    "Church bell",
-    "Bicycle bell",
-    "Doorbell",
-    "Telephone",
-    "Siren",
-    "Whistle",
-    "Engine",
-    "Door",
-    "Clock",
-    "Hammer",
-    "Drill",
-    "Typewriter",
-    "Printer",
-    "Camera",
-    "Television",
-    "Radio",
-    "Explosion",
-    "Cough",
-    "Sneeze",
-    "Gunshot",
-    "Machine gun",
-    "Lawn mower",
-    "Chainsaw",
-    "Vacuum cleaner",
-    "Hair dryer",
-    "Blender",
-    "Microwave oven",
-    "Sewing machine",
-    "Cash register",
-    "Alarm",
-    "Alarm clock",
-    "Buzzer",
-    "Foghorn",
-    "Chicken",
-    "Pigeon",
-    "Orchestra",
-    "Choir",
-    "Crowd",
-    "Synthesizer",
-    "Aircraft",
-    "Boat",
-    "Ambulance",
-    "Fire engine",
-    "Police car",
+/// Labels that name a kind of sound rather than one thing heard, and so take no article
+/// ("music", "applause", "rain"); so do labels with "music", "speech" or "noise" in them,
+/// activities ("typing") and plurals ("fireworks"). Any other takes "a" or "an".
+const MASS: &[&str] = &[
+    "Conversation",
+    "Narration",
+    "Babbling",
+    "Laughter",
+    "Applause",
+    "Cheering",
+    "Chatter",
+    "Hubbub",
+    "Rain",
+    "Wind",
+    "Thunder",
+    "Water",
+    "Fire",
+    "Steam",
+    "Static",
+    "Jazz",
+    "Blues",
+    "Reggae",
+    "Funk",
+    "Disco",
+    "Techno",
+    "Opera",
+    "Ska",
+    "Flamenco",
+    "Grunge",
+    "Heavy metal",
+    "Punk rock",
+    "Rock and roll",
+    "Country",
+    "Bluegrass",
+    "Progressive rock",
+    "Psychedelic rock",
+    "Rhythm and blues",
+    "A capella",
+    "Dubstep",
+    "Drum and bass",
+    "Electronica",
+    "Afrobeat",
+    "Chant",
+    "Percussion",
+    "Pizzicato",
+    "Timpani",
+    "Cutlery",
+    "Liquid",
+    "Glass",
+    "Wood",
+    "Crackle",
+    "Distortion",
+    "Vibration",
+    "Gunfire",
+    "Artillery fire",
+    "Traffic noise",
 ];
 
 /// Words that keep their capital inside a sentence.
-const PROPER: [&str; 5] = ["Christmas", "Christian", "Middle", "French", "Hammond"];
+const PROPER: [&str; 6] = [
+    "Christmas",
+    "Christian",
+    "Middle",
+    "French",
+    "Hammond",
+    "A capella",
+];
 
 /// Writes a description from the detections alone.
 pub struct Composer;
@@ -174,11 +136,17 @@ impl Describer for Composer {
     }
 
     fn describe(&mut self, scene: &Scene) -> Result<String, AnalyseError> {
+        if scene.looked_for.is_empty() {
+            return Err(AnalyseError::Failed(
+                "nothing to describe from: none of s2t, ocr, audiotag, face and logo completed"
+                    .into(),
+            ));
+        }
         Ok(compose(scene))
     }
 }
 
-pub fn compose(scene: &Scene) -> String {
+fn compose(scene: &Scene) -> String {
     let speech = scene.speech.as_deref().map(|s| said(s, scene));
     let sentences: Vec<String> = [
         people(scene),
@@ -215,11 +183,6 @@ pub fn compose(scene: &Scene) -> String {
     out.join(" ")
 }
 
-/// "A", "A or B", "A, B or C".
-fn join_or(items: &[String]) -> String {
-    join(items).replacen(" and ", " or ", usize::from(items.len() > 1))
-}
-
 fn people(scene: &Scene) -> Option<String> {
     let (named, others) = (&scene.named, scene.strangers);
     Some(match (named.len(), others) {
@@ -244,10 +207,10 @@ fn logos(names: &[String]) -> Option<String> {
     let bare: Vec<String> = names
         .iter()
         .map(|n| {
-            let lower = n.to_lowercase();
-            match lower.strip_suffix(" logo") {
-                Some(rest) => n[..rest.len()].to_string(),
-                None => n.clone(),
+            let cut = n.len().saturating_sub(" logo".len());
+            match n.get(cut..) {
+                Some(tail) if cut > 0 && tail.eq_ignore_ascii_case(" logo") => n[..cut].to_string(),
+                _ => n.clone(),
             }
         })
         .collect();
@@ -334,10 +297,12 @@ fn sounds(scene: &Scene) -> Option<String> {
     Some(format!("{} can be heard", capitalise(&join(&phrases))))
 }
 
-/// A label's name as it reads inside a sentence: "a dog", "music", "Christmas music".
+/// A label's name as it reads inside a sentence: "a dog", "music", "Christmas music",
+/// "a whimper" (for "Whimper (dog)": the qualifier is AudioSet's, not the reader's).
 fn sound_phrase(head: &str) -> String {
+    let head = head.split(" (").next().unwrap_or(head).trim();
     let proper = PROPER.iter().any(|p| head.starts_with(p));
-    let name = if proper {
+    let name: String = if proper {
         head.to_string()
     } else {
         let mut c = head.chars();
@@ -345,14 +310,21 @@ fn sound_phrase(head: &str) -> String {
             .map(|f| f.to_lowercase().chain(c).collect())
             .unwrap_or_default()
     };
-    if !COUNTABLE.contains(&head) {
+    let lower = name.to_lowercase();
+    let plural = lower.ends_with('s') && !lower.ends_with("ss") && !lower.ends_with("us");
+    let mass = MASS.contains(&head)
+        || ["music", "speech", "noise"]
+            .iter()
+            .any(|w| lower.contains(w))
+        || lower.ends_with("ing")
+        || plural;
+    if mass {
         return name;
     }
-    let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
-        "an"
-    } else {
-        "a"
-    };
+    // "an organ", "a ukulele", "a unicycle": by sound, as far as a first letter tells.
+    let vowel = lower.starts_with(['a', 'e', 'i', 'o'])
+        || (lower.starts_with('u') && !lower.starts_with("uk") && !lower.starts_with("uni"));
+    let article = if vowel { "an" } else { "a" };
     format!("{article} {name}")
 }
 
@@ -415,14 +387,14 @@ mod tests {
             "Music",
             "Jazz",
             "Dog",
-            "Bark",
             "Inside, small room",
+            "Ukulele",
         ]);
         assert_eq!(
             compose(&s),
             "A person appears. The Acme logo is visible. On-screen text reads \"Open 24 hours\", \
              \"Exit\" and \"No parking\", and one more line. Someone says \"we open at nine\". \
-             Jazz, a dog and bark can be heard."
+             Jazz, a dog and a ukulele can be heard."
         );
     }
 
@@ -434,6 +406,33 @@ mod tests {
             compose(&s),
             "A bird can be heard. No people, logos or text detected."
         );
+    }
+
+    #[test]
+    fn sounds_and_logos_read_as_english_whatever_their_label() {
+        assert_eq!(sound_phrase("Whimper (dog)"), "a whimper");
+        assert_eq!(sound_phrase("Organ"), "an organ");
+        assert_eq!(sound_phrase("Baby cry"), "a baby cry");
+        assert_eq!(sound_phrase("Hip hop music"), "hip hop music");
+        assert_eq!(sound_phrase("Christmas music"), "Christmas music");
+        assert_eq!(sound_phrase("Fireworks"), "fireworks");
+        assert_eq!(sound_phrase("Typing"), "typing");
+        assert_eq!(sound_phrase("Bus"), "a bus");
+        assert_eq!(
+            logos(&strings(&["Acme Logo"])).as_deref(),
+            Some("The Acme logo is visible")
+        );
+        assert_eq!(
+            logos(&strings(&["GROẞ logo", "Logo"])).as_deref(),
+            Some("The GROẞ and Logo logos are visible")
+        );
+    }
+
+    #[test]
+    fn nothing_looked_for_is_no_description() {
+        let mut s = scene();
+        s.looked_for.clear();
+        assert!(Composer.describe(&s).is_err());
     }
 
     #[test]

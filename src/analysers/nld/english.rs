@@ -2,10 +2,19 @@
 
 /// "A", "A and B", "A, B and C".
 pub fn join(items: &[String]) -> String {
+    listed(items, "and")
+}
+
+/// "A", "A or B", "A, B or C".
+pub fn join_or(items: &[String]) -> String {
+    listed(items, "or")
+}
+
+fn listed(items: &[String], conjunction: &str) -> String {
     match items {
         [] => String::new(),
         [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        [init @ .., last] => format!("{} {conjunction} {last}", init.join(", ")),
     }
 }
 
@@ -36,7 +45,7 @@ pub fn quote(text: &str, max: usize) -> String {
     }
     let cut: String = clean.chars().take(max).collect();
     let cut = match cut.rfind(' ') {
-        Some(i) if i > max / 2 => &cut[..i],
+        Some(i) if cut[..i].chars().count() > max / 2 => &cut[..i],
         _ => cut.as_str(),
     };
     let cut = cut.trim_end_matches([',', ';', ':', ' ']);
@@ -69,6 +78,7 @@ mod tests {
         assert_eq!(join(&s(&["Ann"])), "Ann");
         assert_eq!(join(&s(&["Ann", "Bob"])), "Ann and Bob");
         assert_eq!(join(&s(&["Ann", "Bob", "Cy"])), "Ann, Bob and Cy");
+        assert_eq!(join_or(&s(&["Ann", "Bob", "Cy"])), "Ann, Bob or Cy");
         assert_eq!(count(2), "two");
         assert_eq!(count(12), "12");
         assert_eq!(capitalise("two people"), "Two people");
@@ -79,6 +89,10 @@ mod tests {
         assert_eq!(quote("say \"hi\"", 40), "\"say 'hi'\"");
         let q = quote("It was the best of times, it was the worst of times", 30);
         assert_eq!(q, "\"It was the best of times, it…\"");
+        // A word break early in the cut is not worth losing most of it for; counted in
+        // characters, so accented text is not cut short.
+        let q = quote(&format!("éééééé {}", "é".repeat(20)), 20);
+        assert_eq!(q, format!("\"éééééé {}…\"", "é".repeat(13)));
         assert_eq!(language("el").as_deref(), Some("Modern Greek"));
         assert_eq!(language("fr").as_deref(), Some("French"));
         assert_eq!(language("xx"), None);

@@ -89,11 +89,6 @@ impl Analyser for NldAnalyser {
     ) -> Result<Section, AnalyseError> {
         let began = Instant::now();
         let found = scene::Found::read(earlier);
-        if !found.any() {
-            return Err(AnalyseError::Failed(
-                "none of the services descriptions are made from completed".into(),
-            ));
-        }
         let source = self.describer.source();
         let mut entries = Vec::new();
         for span in self.spans(earlier) {

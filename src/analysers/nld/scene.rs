@@ -13,6 +13,9 @@ const HEARD: f64 = 1.0;
 /// Similarity (1 - edits / length) from which two on-screen lines are one reading.
 const SAME_TEXT: f64 = 0.75;
 
+/// Letters from which a reading held in a longer one is taken for part of it.
+const MIN_PART: usize = 4;
+
 /// A stretch of the media; `None` is a whole picture.
 pub type Span = Option<(f64, f64)>;
 
@@ -154,7 +157,8 @@ impl Found {
             text: list(&ocr, "detections")
                 .iter()
                 .map(|d| seen(d, text(d, "text")))
-                .filter(|d| !d.what.is_empty())
+                // A line without a letter or digit ("—", "***") tells a reader nothing.
+                .filter(|d| !letters(&d.what).is_empty())
                 .collect(),
             logos: logos
                 .as_array()
@@ -177,11 +181,6 @@ impl Found {
             language,
             looked_for,
         }
-    }
-
-    /// Whether any analyser it describes from gave its section.
-    pub fn any(&self) -> bool {
-        !self.looked_for.is_empty()
     }
 
     /// What the span shows and sounds like.
@@ -284,7 +283,14 @@ impl Found {
 /// letter or two ("BASMATI", "BASMAI", "SMATI" as the camera moves).
 fn same_text(a: &str, b: &str) -> bool {
     let (a, b) = (letters(a), letters(b));
-    a.contains(&b) || b.contains(&a) || strsim::normalized_levenshtein(&a, &b) >= SAME_TEXT
+    let (short, long) = if a.len() <= b.len() {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
+    // A short reading ("A", "10") inside a long one is as likely another text.
+    (short.chars().count() >= MIN_PART && long.contains(short.as_str()))
+        || strsim::normalized_levenshtein(&a, &b) >= SAME_TEXT
 }
 
 /// Letters and digits, in lower case: what a reader compares.
@@ -304,5 +310,100 @@ fn by_start<'a, T: 'a>(seen: impl Iterator<Item = &'a Seen<T>>) -> Vec<&'a Seen<
 fn push_new(list: &mut Vec<String>, item: &str) {
     if !list.iter().any(|x| x == item) {
         list.push(item.to_string());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// A job's findings around a cut at 5 s.
+    fn found() -> Found {
+        let mut f = Findings::new();
+        f.insert(
+            "faces",
+            json!({
+                "people": [
+                    {"person_id": "person_1", "name": "Ada", "known": true},
+                    {"person_id": "person_2", "name": null, "known": false},
+                ],
+                "detections": [
+                    {"person_id": "person_1", "start": 0.0, "end": 4.0},
+                    // Seen on the first frame of the second shot, and after.
+                    {"person_id": "person_2", "start": 5.0, "end": 9.0},
+                    {"person_id": "person_2", "start": 9.0, "end": 9.0},
+                ],
+            }),
+        );
+        f.insert(
+            "ocr",
+            json!({"detections": [
+                {"text": "BASMATI", "start": 5.0, "end": 8.0},
+                {"text": "BASMAI", "start": 8.0, "end": 9.0},
+                {"text": "SMATI", "start": 9.0, "end": 9.0},
+                {"text": "Acme", "start": 6.0, "end": 7.0},
+                {"text": "Open", "start": 1.0, "end": 2.0},
+                {"text": "***", "start": 5.0, "end": 9.0},
+            ]}),
+        );
+        f.insert("logos", json!([{"name": "ACME", "start": 6.0, "end": 7.0}]));
+        f.insert(
+            "speech_to_text",
+            json!({"language": "en", "segments": [{"words": [
+                {"word": "hello", "start": 4.0, "end": 4.5},
+                {"word": "there", "start": 4.8, "end": 5.4},
+                {"word": "again", "start": 5.5, "end": 6.0},
+            ]}]}),
+        );
+        f.insert(
+            "audio_classifications",
+            json!([
+                {"label": "Music", "confidence": 0.9, "start": 0.0, "end": 5.5},
+                {"label": "Dog", "confidence": 0.5, "start": 6.0, "end": 9.0},
+                {"label": "Speech", "confidence": 0.8, "start": 4.0, "end": 6.0},
+            ]),
+        );
+        Found::read(&f)
+    }
+
+    #[test]
+    fn each_finding_belongs_to_the_shot_it_was_seen_or_heard_in() {
+        let found = found();
+        let first = found.scene(Some((0.0, 5.0)));
+        assert_eq!(first.named, ["Ada"]);
+        assert_eq!(first.strangers, 0);
+        assert_eq!(first.text, ["Open"]);
+        // A word said across the cut belongs where most of it is.
+        assert_eq!(first.speech.as_deref(), Some("hello"));
+        // Music spills half a second into the second shot; a second makes it heard there.
+        assert_eq!(first.sounds, ["Music", "Speech"]);
+
+        let second = found.scene(Some((5.0, 10.0)));
+        assert!(second.named.is_empty());
+        assert_eq!(second.strangers, 1, "one person, followed twice");
+        assert_eq!(second.logos, ["ACME"]);
+        assert_eq!(
+            second.text,
+            ["BASMATI"],
+            "misreadings are one line, the logo's name is the logo, punctuation is nothing"
+        );
+        assert_eq!(second.speech.as_deref(), Some("there again"));
+        assert_eq!(second.sounds, ["Dog", "Speech"]);
+        assert_eq!(second.language.as_deref(), Some("en"));
+        assert_eq!(second.looked_for.len(), 5);
+    }
+
+    #[test]
+    fn a_picture_is_one_scene_of_everything_found() {
+        let found = found();
+        let all = found.scene(None);
+        assert_eq!(all.named, ["Ada"]);
+        assert_eq!(all.strangers, 1);
+        // A picture's lines all show the whole time: in the order they were read.
+        assert_eq!(all.text, ["Open", "BASMATI"]);
+        let nothing = Found::read(&Findings::new()).scene(None);
+        assert!(nothing.looked_for.is_empty());
     }
 }
