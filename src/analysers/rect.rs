@@ -27,15 +27,29 @@ impl Rect {
         (self.x1 - self.x0).max(0.0) * (self.y1 - self.y0).max(0.0)
     }
 
-    /// Intersection over union.
-    pub fn iou(&self, other: &Rect) -> f32 {
-        let inter = Rect {
+    fn intersection(&self, other: &Rect) -> f32 {
+        Rect {
             x0: self.x0.max(other.x0),
             y0: self.y0.max(other.y0),
             x1: self.x1.min(other.x1),
             y1: self.y1.min(other.y1),
         }
-        .area();
+        .area()
+    }
+
+    /// Intersection over the smaller box: 1 when one box holds the other.
+    pub fn cover(&self, other: &Rect) -> f32 {
+        let smaller = self.area().min(other.area());
+        if smaller > 0.0 {
+            self.intersection(other) / smaller
+        } else {
+            0.0
+        }
+    }
+
+    /// Intersection over union.
+    pub fn iou(&self, other: &Rect) -> f32 {
+        let inter = self.intersection(other);
         let union = self.area() + other.area() - inter;
         if union > 0.0 {
             inter / union
@@ -43,6 +57,18 @@ impl Rect {
             0.0
         }
     }
+}
+
+/// A box as the metadata file writes it, read back.
+pub fn from_bbox_json(v: &Value) -> Option<Rect> {
+    let num = |k: &str| v[k].as_f64().map(|n| n as f32);
+    let (x, y) = (num("x")?, num("y")?);
+    Some(Rect {
+        x0: x,
+        y0: y,
+        x1: x + num("width")?,
+        y1: y + num("height")?,
+    })
 }
 
 /// A normalised box as the metadata file writes it (`x`, `y`, `width`, `height` in 0..1).

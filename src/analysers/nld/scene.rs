@@ -4,17 +4,22 @@
 use serde_json::Value;
 
 use crate::analysers::pipeline::Findings;
+use crate::analysers::rect::{from_bbox_json, Rect};
 use crate::analysers::s2t;
 
 /// Seconds a sound must fill in a shot to count as heard there (or half of a shorter shot):
 /// an audio patch overlapping a cut by a fraction of a second belongs to the other shot.
 const HEARD: f64 = 1.0;
 
-/// Similarity (1 - edits / length) from which two on-screen lines are one reading.
-const SAME_TEXT: f64 = 0.75;
-
-/// Letters from which a reading held in a longer one is taken for part of it.
+/// Similarity (1 - edits / length) from which two readings in one place are one text.
+const SAME_TEXT: f64 = 0.6;
+/// Share of the smaller box two readings must have in common to be in one place.
+const SAME_PLACE: f32 = 0.5;
+/// Letters from which a reading held in a longer one in the same place is part of it.
 const MIN_PART: usize = 4;
+/// Letters and digits a line needs to be told: a lone character ("工", "-") is more often
+/// a misreading than a caption.
+const MIN_LINE: usize = 2;
 
 /// A stretch of the media; `None` is a whole picture.
 pub type Span = Option<(f64, f64)>;
@@ -85,10 +90,36 @@ impl<T> Seen<T> {
     }
 }
 
+/// One line of on-screen text and where it was read (normalised).
+struct Line {
+    text: String,
+    place: Option<Rect>,
+}
+
+impl Line {
+    /// Whether two readings are of one text: in one place, and one holds the other or they
+    /// differ in a letter or two ("BASMATI", "BASMAH", "SMATI" as the camera moves).
+    fn same_text(&self, other: &Line) -> bool {
+        let place = match (&self.place, &other.place) {
+            (Some(a), Some(b)) => a.cover(b) >= SAME_PLACE,
+            _ => false,
+        };
+        let (a, b) = (letters(&self.text), letters(&other.text));
+        let (short, long) = if a.len() <= b.len() {
+            (&a, &b)
+        } else {
+            (&b, &a)
+        };
+        let similar = (short.chars().count() >= MIN_PART && long.contains(short.as_str()))
+            || strsim::normalized_levenshtein(&a, &b) >= SAME_TEXT;
+        a == b || (place && similar)
+    }
+}
+
 /// Every finding of a job, by kind.
 pub struct Found {
     faces: Vec<Seen<(String, Option<String>)>>,
-    text: Vec<Seen<String>>,
+    text: Vec<Seen<Line>>,
     logos: Vec<Seen<String>>,
     sounds: Vec<Seen<(String, f64)>>,
     words: Vec<Seen<String>>,
@@ -156,9 +187,14 @@ impl Found {
                 .collect(),
             text: list(&ocr, "detections")
                 .iter()
-                .map(|d| seen(d, text(d, "text")))
-                // A line without a letter or digit ("—", "***") tells a reader nothing.
-                .filter(|d| !letters(&d.what).is_empty())
+                .map(|d| {
+                    let line = Line {
+                        text: text(d, "text"),
+                        place: from_bbox_json(&d["bbox"]),
+                    };
+                    seen(d, line)
+                })
+                .filter(|d| letters(&d.what.text).chars().count() >= MIN_LINE)
                 .collect(),
             logos: logos
                 .as_array()
@@ -220,22 +256,33 @@ impl Found {
 
     /// Lines on screen in the span, longest shown first; a line read twice is one line.
     fn lines(&self, span: Span) -> Vec<String> {
-        let mut shown: Vec<(String, f64, f64)> = Vec::new();
+        type Shown<'a> = Vec<(&'a Line, f64, f64)>;
+        let longest_first = |v: &mut Shown| {
+            v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.2.total_cmp(&b.2)));
+        };
+        // Each reading with its time on screen; then readings of one text, told as the
+        // reading shown longest.
+        let mut readings: Shown = Vec::new();
         for t in self.text.iter().filter(|t| t.within(span)) {
             let time = t.overlap(span);
-            match shown.iter_mut().find(|s| s.0.eq_ignore_ascii_case(&t.what)) {
-                Some(s) => s.1 += time,
-                None => shown.push((t.what.clone(), time, t.start)),
+            match readings
+                .iter_mut()
+                .find(|r| letters(&r.0.text) == letters(&t.what.text))
+            {
+                Some(r) => r.1 += time,
+                None => readings.push((&t.what, time, t.start)),
             }
         }
-        shown.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.2.total_cmp(&b.2)));
-        let mut lines: Vec<String> = Vec::new();
-        for (line, _, _) in shown {
-            if !lines.iter().any(|kept| same_text(kept, &line)) {
-                lines.push(line);
+        longest_first(&mut readings);
+        let mut texts: Shown = Vec::new();
+        for r in readings {
+            match texts.iter_mut().find(|k| k.0.same_text(r.0)) {
+                Some(k) => k.1 += r.1,
+                None => texts.push(r),
             }
         }
-        lines
+        longest_first(&mut texts);
+        texts.into_iter().map(|t| t.0.text.clone()).collect()
     }
 
     /// The words said in the span: those whose middle falls in it.
@@ -279,20 +326,6 @@ impl Found {
     }
 }
 
-/// Whether two readings are of the same text: one holds the other, or they differ in a
-/// letter or two ("BASMATI", "BASMAI", "SMATI" as the camera moves).
-fn same_text(a: &str, b: &str) -> bool {
-    let (a, b) = (letters(a), letters(b));
-    let (short, long) = if a.len() <= b.len() {
-        (&a, &b)
-    } else {
-        (&b, &a)
-    };
-    // A short reading ("A", "10") inside a long one is as likely another text.
-    (short.chars().count() >= MIN_PART && long.contains(short.as_str()))
-        || strsim::normalized_levenshtein(&a, &b) >= SAME_TEXT
-}
-
 /// Letters and digits, in lower case: what a reader compares.
 fn letters(s: &str) -> String {
     s.chars()
@@ -319,6 +352,11 @@ mod tests {
 
     use super::*;
 
+    /// A box at `x`, as the metadata file writes it.
+    fn at(x: f64) -> serde_json::Value {
+        json!({"x": x, "y": 0.5, "width": 0.2, "height": 0.1})
+    }
+
     /// A job's findings around a cut at 5 s.
     fn found() -> Found {
         let mut f = Findings::new();
@@ -340,9 +378,13 @@ mod tests {
         f.insert(
             "ocr",
             json!({"detections": [
-                {"text": "BASMATI", "start": 5.0, "end": 8.0},
-                {"text": "BASMAI", "start": 8.0, "end": 9.0},
-                {"text": "SMATI", "start": 9.0, "end": 9.0},
+                {"text": "BASMATI", "start": 5.0, "end": 8.0, "bbox": at(0.50)},
+                {"text": "BASMAH", "start": 8.0, "end": 9.0, "bbox": at(0.51)},
+                {"text": "SMATI", "start": 9.0, "end": 9.0, "bbox": at(0.52)},
+                // The same reading elsewhere is the same text; a like one elsewhere is not.
+                {"text": "BASMATI", "start": 6.0, "end": 6.0, "bbox": at(0.1)},
+                {"text": "BASMAT", "start": 6.0, "end": 6.0, "bbox": at(0.1)},
+                {"text": "工", "start": 5.0, "end": 9.0},
                 {"text": "Acme", "start": 6.0, "end": 7.0},
                 {"text": "Open", "start": 1.0, "end": 2.0},
                 {"text": "***", "start": 5.0, "end": 9.0},
@@ -386,8 +428,9 @@ mod tests {
         assert_eq!(second.logos, ["ACME"]);
         assert_eq!(
             second.text,
-            ["BASMATI"],
-            "misreadings are one line, the logo's name is the logo, punctuation is nothing"
+            ["BASMATI", "BASMAT"],
+            "misreadings in one place are one line, the logo's name is the logo, a lone \
+             character or punctuation is nothing"
         );
         assert_eq!(second.speech.as_deref(), Some("there again"));
         assert_eq!(second.sounds, ["Dog", "Speech"]);
@@ -402,7 +445,7 @@ mod tests {
         assert_eq!(all.named, ["Ada"]);
         assert_eq!(all.strangers, 1);
         // A picture's lines all show the whole time: in the order they were read.
-        assert_eq!(all.text, ["Open", "BASMATI"]);
+        assert_eq!(all.text, ["Open", "BASMATI", "BASMAT"]);
         let nothing = Found::read(&Findings::new()).scene(None);
         assert!(nothing.looked_for.is_empty());
     }
