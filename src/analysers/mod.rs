@@ -110,62 +110,62 @@ type Built = Result<Box<dyn Analyser>, AnalyseError>;
 
 /// The analyser of a service and the version written into `services`; building it loads its
 /// models, so a missing model fails that service alone.
-fn analyser_for(
-    service: &str,
-    configs: &ServiceConfigs,
-    input: &Input,
-) -> Option<(&'static str, Built)> {
+fn analyser_for(service: &str, configs: &ServiceConfigs, input: &Input) -> (&'static str, Built) {
     fn boxed(a: Result<impl Analyser + 'static, AnalyseError>) -> Built {
         a.map(|a| Box::new(a) as Box<dyn Analyser>)
     }
     match service {
-        "pdf" => Some((
+        "pdf" => (
             pdf::VERSION,
             boxed(Ok(pdf::PdfAnalyser::new(
                 configs.pdf.clone().unwrap_or_default(),
                 configs.ocr.as_ref().map(|o| o.min_confidence),
             ))),
-        )),
+        ),
         "audiotag" => {
             let config = configs.audiotag.clone().unwrap_or_default();
-            Some((
+            (
                 audiotag::VERSION,
                 check_channel(config.audio_channel, &input.media)
                     .and_then(|()| boxed(audiotag::AudiotagAnalyser::new(config, input))),
-            ))
+            )
         }
-        "logo" => Some((
+        "logo" => (
             logo::VERSION,
             boxed(logo::LogoAnalyser::new(
                 configs.logo.clone().unwrap_or_default(),
                 input,
             )),
-        )),
-        "face" => Some((
+        ),
+        "face" => (
             face::VERSION,
             boxed(face::FaceAnalyser::new(
                 configs.face.clone().unwrap_or_default(),
                 input,
             )),
-        )),
-        "ocr" => Some((
+        ),
+        "ocr" => (
             ocr::VERSION,
             boxed(ocr::OcrAnalyser::new(
                 configs.ocr.clone().unwrap_or_default(),
                 configs.pdf.clone().unwrap_or_default(),
                 input,
             )),
-        )),
-        "nld" => Some((nld::VERSION, boxed(Ok(nld::NldAnalyser::new(input))))),
+        ),
+        "nld" => (nld::VERSION, boxed(Ok(nld::NldAnalyser::new(input)))),
         "s2t" => {
             let config = configs.s2t.clone().unwrap_or_default();
-            Some((
+            (
                 s2t::VERSION,
                 check_channel(config.audio_channel, &input.media)
                     .and_then(|()| boxed(s2t::S2tAnalyser::new(config, input))),
-            ))
+            )
         }
-        _ => None,
+        // Services are checked at submission; a name from elsewhere fails on its own.
+        other => (
+            "none",
+            Err(AnalyseError::Failed(format!("unknown service {other}"))),
+        ),
     }
 }
 
@@ -256,9 +256,8 @@ pub fn run_all(input: &Input, configs: &ServiceConfigs) -> Result<Analysis, Anal
         // A dependency that cannot run only takes its findings away from the service that
         // reads them.
         match analyser_for(service, &hidden, input) {
-            Some((_, Ok(analyser))) => jobs.push(Job { service, analyser }),
-            Some((_, Err(e))) => tracing::warn!(service, error = %e, "dependency cannot run"),
-            None => {}
+            (_, Ok(analyser)) => jobs.push(Job { service, analyser }),
+            (_, Err(e)) => tracing::warn!(service, error = %e, "dependency cannot run"),
         }
     }
     for service in &requested {
@@ -274,13 +273,13 @@ pub fn run_all(input: &Input, configs: &ServiceConfigs) -> Result<Analysis, Anal
             continue;
         }
         match analyser_for(service, configs, input) {
-            Some((version, Err(e))) => runs.push(ServiceRun {
+            (version, Err(e)) => runs.push(ServiceRun {
                 version,
                 end: crate::time::rfc3339_now_nanos(),
                 outcome: Outcome::Failed(e.to_string()),
                 ..skipped(String::new())
             }),
-            Some((version, Ok(analyser))) => {
+            (version, Ok(analyser)) => {
                 runs.push(ServiceRun {
                     service,
                     version,
@@ -290,12 +289,6 @@ pub fn run_all(input: &Input, configs: &ServiceConfigs) -> Result<Analysis, Anal
                 });
                 jobs.push(Job { service, analyser });
             }
-            None => runs.push(ServiceRun {
-                outcome: Outcome::Failed(format!(
-                    "service {service} is not available in this build"
-                )),
-                ..skipped(String::new())
-            }),
         }
     }
     // In the contract's order, hidden or not: a service gives its section after those it
