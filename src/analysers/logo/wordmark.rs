@@ -6,8 +6,9 @@
 /// letters turn up everywhere.
 pub const MIN_NAME: usize = 4;
 
-/// A name as it is compared: lower case, letters and digits only.
-fn compact(s: &str) -> String {
+/// Text as it is compared (a logo's name, a line read on screen): lower case, letters and
+/// digits only.
+pub fn compact(s: &str) -> String {
     s.chars()
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_lowercase)

@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use crate::analysers::logo::wordmark::compact;
 use crate::analysers::pipeline::Findings;
 use crate::analysers::rect::{from_bbox_json, Rect};
 use crate::analysers::s2t;
@@ -104,7 +105,7 @@ impl Line {
             (Some(a), Some(b)) => a.cover(b) >= SAME_PLACE,
             _ => false,
         };
-        let (a, b) = (letters(&self.text), letters(&other.text));
+        let (a, b) = (compact(&self.text), compact(&other.text));
         let (short, long) = if a.len() <= b.len() {
             (&a, &b)
         } else {
@@ -194,7 +195,7 @@ impl Found {
                     };
                     seen(d, line)
                 })
-                .filter(|d| letters(&d.what.text).chars().count() >= MIN_LINE)
+                .filter(|d| compact(&d.what.text).chars().count() >= MIN_LINE)
                 .collect(),
             logos: logos
                 .as_array()
@@ -235,11 +236,11 @@ impl Found {
             push_new(&mut logos, &l.what);
         }
         // A line that only spells a logo's name is told as the logo.
-        let spelled: Vec<String> = logos.iter().map(|l| letters(l)).collect();
+        let spelled: Vec<String> = logos.iter().map(|l| compact(l)).collect();
         let text = self
             .lines(span)
             .into_iter()
-            .filter(|l| !spelled.contains(&letters(l)))
+            .filter(|l| !spelled.contains(&compact(l)))
             .collect();
         Scene {
             span,
@@ -267,7 +268,7 @@ impl Found {
             let time = t.overlap(span);
             match readings
                 .iter_mut()
-                .find(|r| letters(&r.0.text) == letters(&t.what.text))
+                .find(|r| compact(&r.0.text) == compact(&t.what.text))
             {
                 Some(r) => r.1 += time,
                 None => readings.push((&t.what, time, t.start)),
@@ -324,14 +325,6 @@ impl Found {
         heard.sort_by(|a, b| b.2.total_cmp(&a.2));
         heard.into_iter().map(|h| h.0).collect()
     }
-}
-
-/// Letters and digits, in lower case: what a reader compares.
-fn letters(s: &str) -> String {
-    s.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
 }
 
 fn by_start<'a, T: 'a>(seen: impl Iterator<Item = &'a Seen<T>>) -> Vec<&'a Seen<T>> {
