@@ -1,8 +1,9 @@
-# Shared set-up of the benchmarks, sourced by them from the repository root: the release
-# binary ($bin), the models in target/bench-models, the real-media fixtures, a work folder
-# ($work), the Python environment of the reference implementations ($venv), the runs per
-# timing ($runs, RUNS or 5), and `bench_bin NAME`, which builds a `cargo bench` target and
-# prints its binary.
+# Shared set-up of the benchmarks, sourced by them from the repository root: the system
+# packages (scripts/setup.sh), the release binary ($bin), the models in target/bench-models,
+# the real-media fixtures, a work folder ($work), the Python environment of the reference
+# implementations ($venv), the runs per timing ($runs, RUNS or 5), and `bench_bin NAME`, which
+# builds a `cargo bench` target and prints its binary.
+scripts/setup.sh >/dev/null
 cargo build --release --bin airscope -q
 bin=$PWD/target/release/airscope
 export AIRSCOPE_MODELS__DIR=$PWD/target/bench-models

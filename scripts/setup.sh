@@ -2,7 +2,8 @@
 # Install what airscope needs to build, run and test on Debian 12, when it is missing:
 # FFmpeg (libraries and tools), clang for the FFmpeg bindings, cmake and g++ for whisper.cpp, sqlite3,
 # pip, the AWS CLI, DejaVu fonts (the OCR tests draw captions on video with them), dlib with
-# the BLAS/LAPACK it links (service face), and OpenCV's features2d and calib3d (service logo).
+# OpenBLAS (its single-threaded build) and LAPACK (service face), and OpenCV's features2d and
+# calib3d (service logo).
 # Safe to run again: it installs only what is absent.
 set -euo pipefail
 
@@ -12,7 +13,7 @@ packages=(
   libavfilter-dev libavdevice-dev
   sqlite3 python3-pip curl ca-certificates
   fonts-dejavu-core
-  libdlib-dev liblapack-dev libatlas-base-dev
+  libdlib-dev liblapack-dev libopenblas-serial-dev
   libopencv-features2d-dev libopencv-calib3d-dev
 )
 missing=()

@@ -457,6 +457,7 @@ fn open_audio(
             selection: *sel,
             plane,
             resampler: None,
+            converted: None,
             pending: Vec::with_capacity(CHUNK * 2),
             emitted: 0,
         });
@@ -513,12 +514,7 @@ fn drain_audio(
                     .map_err(corrupt)?,
                 );
             }
-            let capacity =
-                a.decoded.samples() * AUDIO_RATE as usize / a.decoded.rate().max(1) as usize + 64;
-            let mut frame = out.new_frame(capacity);
-            let r = out.resampler.as_mut().expect("set above");
-            r.run(&a.decoded, &mut frame).map_err(corrupt)?;
-            out.take(&frame);
+            out.convert(&a.decoded).map_err(corrupt)?;
             out.emit_full(start, report, sink)?;
         }
     }
@@ -530,17 +526,46 @@ struct AudioOutput {
     /// Plane to read from a planar multi-channel output; None for the mono downmix.
     plane: Option<usize>,
     resampler: Option<resampling::Context>,
+    /// The resampler's output, reused from one decoded frame to the next, and its size.
+    converted: Option<(frame::Audio, usize)>,
     pending: Vec<f32>,
     emitted: u64,
 }
 
 impl AudioOutput {
-    fn new_frame(&self, capacity: usize) -> frame::Audio {
-        let r = self.resampler.as_ref().expect("resampler exists");
-        frame::Audio::new(r.output().format, capacity, r.output().channel_layout)
+    /// Empty the output frame, with room for at least `needed` samples.
+    fn clear_output(&mut self, needed: usize) {
+        if self
+            .converted
+            .as_ref()
+            .is_none_or(|(_, room)| *room < needed)
+        {
+            let r = self.resampler.as_ref().expect("resampler exists");
+            let room = needed.max(CHUNK);
+            let f = frame::Audio::new(r.output().format, room, r.output().channel_layout);
+            self.converted = Some((f, room));
+        }
+        let (f, room) = self.converted.as_mut().expect("set above");
+        // The resampler fills up to the frame's sample count and then sets it to what it wrote.
+        f.set_samples(*room);
     }
 
-    fn take(&mut self, frame: &frame::Audio) {
+    /// Resample one decoded frame into `pending`.
+    fn convert(&mut self, decoded: &frame::Audio) -> Result<(), ffmpeg::Error> {
+        let needed = decoded.samples() * AUDIO_RATE as usize / decoded.rate().max(1) as usize + 64;
+        self.clear_output(needed);
+        let (frame, _) = self.converted.as_mut().expect("made above");
+        let r = self.resampler.as_mut().expect("resampler exists");
+        r.run(decoded, frame)?;
+        self.take();
+        Ok(())
+    }
+
+    /// Move the samples of the last conversion to `pending`.
+    fn take(&mut self) {
+        let Some((frame, _)) = &self.converted else {
+            return;
+        };
         let n = frame.samples();
         let bytes = &frame.data(self.plane.unwrap_or(0))[..n * 4];
         self.pending.extend(
@@ -593,15 +618,17 @@ impl AudioOutput {
     ) -> Result<(), DecodeError> {
         if self.resampler.is_some() {
             loop {
-                let mut frame = self.new_frame(CHUNK);
+                self.clear_output(CHUNK);
+                let (frame, _) = self.converted.as_mut().expect("made above");
                 let more = self
                     .resampler
                     .as_mut()
                     .expect("checked")
-                    .flush(&mut frame)
+                    .flush(frame)
                     .map_err(corrupt)?;
-                self.take(&frame);
-                if more.is_none() || frame.samples() == 0 {
+                let empty = frame.samples() == 0;
+                self.take();
+                if more.is_none() || empty {
                     break;
                 }
             }

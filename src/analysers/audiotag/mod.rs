@@ -110,6 +110,11 @@ impl Analyser for AudiotagAnalyser {
             self.frames.resize(PATCH, mel::silence());
             self.score_front()?;
         }
+        tracing::debug!(
+            patches = self.patches,
+            model_ms = self.model.busy.as_secs_f64() * 1e3,
+            "audio classified"
+        );
         let mut entries = Vec::new();
         for s in self.segments.finish() {
             // The last patch stands for the tail of the media too.

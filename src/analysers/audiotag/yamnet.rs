@@ -2,6 +2,7 @@
 //! and gives quantised bytes; the scales and zero points are its own initialisers.
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use ort::value::TensorRef;
 
@@ -19,6 +20,8 @@ pub struct Yamnet {
     input: Quant,
     output: Quant,
     bytes: Vec<u8>,
+    /// Time spent in the model, for the log line that tells model from pipeline.
+    pub busy: Duration,
 }
 
 #[derive(Clone, Copy)]
@@ -56,6 +59,7 @@ impl Yamnet {
             },
             session: onnx::session(models_dir, &path)?,
             bytes: vec![0; PATCH * BANDS],
+            busy: Duration::ZERO,
         })
     }
 
@@ -71,11 +75,13 @@ impl Yamnet {
         }
         let tensor = TensorRef::from_array_view(([1usize, 1, PATCH, BANDS], self.bytes.as_slice()))
             .map_err(failed)?;
+        let began = Instant::now();
         let outputs = self
             .session
             .get()
             .run(ort::inputs!["audio" => tensor])
             .map_err(failed)?;
+        self.busy += began.elapsed();
         let (_, raw) = outputs["class_scores"]
             .try_extract_tensor::<u8>()
             .map_err(failed)?;

@@ -2,8 +2,9 @@
 //! HOG detector called directly: the crate's detector drops each detection's score and cannot
 //! upsample, and both matter here (confidence, small faces in photos).
 
-use std::os::raw::c_long;
+use std::os::raw::{c_int, c_long};
 use std::path::Path;
+use std::sync::Once;
 
 use cpp::{cpp, cpp_class};
 use dlib_face_recognition::{
@@ -62,8 +63,18 @@ pub struct Dlib {
     encoder: FaceEncoderNetwork,
 }
 
+extern "C" {
+    // OpenBLAS, which runs dlib's convolutions; Debian's serial build ignores it, a threaded
+    // build would otherwise start a thread per core.
+    fn openblas_set_num_threads(threads: c_int);
+}
+
 impl Dlib {
     pub fn load(models_dir: &Path) -> Result<Dlib, AnalyseError> {
+        // The compute pool gives each call one core.
+        static ONE_THREAD: Once = Once::new();
+        // SAFETY: a plain setter of OpenBLAS, called once before any BLAS work of this module.
+        ONE_THREAD.call_once(|| unsafe { openblas_set_num_threads(1) });
         let path = |name| {
             models::path_of(models_dir, name).map_err(|e| AnalyseError::Failed(e.to_string()))
         };

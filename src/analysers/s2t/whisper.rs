@@ -207,7 +207,6 @@ impl Whisper {
 }
 
 /// A token's start and end in seconds, inside the window.
-/// A token's start and end in seconds, inside the window.
 fn token_span(data: &whisper_rs::WhisperTokenData, window_end: f64) -> (f64, f64) {
     let cs = |t: i64| (t.max(0) as f64 / 100.0).min(window_end);
     let start = cs(data.t0);
