@@ -533,14 +533,14 @@ struct AudioOutput {
 }
 
 impl AudioOutput {
-    /// Empty the output frame, with room for at least `needed` samples.
-    fn clear_output(&mut self, needed: usize) {
+    /// The resampler and its output frame, emptied, with room for at least `needed` samples.
+    fn output(&mut self, needed: usize) -> (&mut resampling::Context, &mut frame::Audio) {
+        let r = self.resampler.as_mut().expect("resampler exists");
         if self
             .converted
             .as_ref()
             .is_none_or(|(_, room)| *room < needed)
         {
-            let r = self.resampler.as_ref().expect("resampler exists");
             let room = needed.max(CHUNK);
             let f = frame::Audio::new(r.output().format, room, r.output().channel_layout);
             self.converted = Some((f, room));
@@ -548,14 +548,13 @@ impl AudioOutput {
         let (f, room) = self.converted.as_mut().expect("set above");
         // The resampler fills up to the frame's sample count and then sets it to what it wrote.
         f.set_samples(*room);
+        (r, f)
     }
 
     /// Resample one decoded frame into `pending`.
     fn convert(&mut self, decoded: &frame::Audio) -> Result<(), ffmpeg::Error> {
         let needed = decoded.samples() * AUDIO_RATE as usize / decoded.rate().max(1) as usize + 64;
-        self.clear_output(needed);
-        let (frame, _) = self.converted.as_mut().expect("made above");
-        let r = self.resampler.as_mut().expect("resampler exists");
+        let (r, frame) = self.output(needed);
         r.run(decoded, frame)?;
         self.take();
         Ok(())
@@ -563,9 +562,7 @@ impl AudioOutput {
 
     /// Move the samples of the last conversion to `pending`.
     fn take(&mut self) {
-        let Some((frame, _)) = &self.converted else {
-            return;
-        };
+        let (frame, _) = self.converted.as_ref().expect("a conversion ran");
         let n = frame.samples();
         let bytes = &frame.data(self.plane.unwrap_or(0))[..n * 4];
         self.pending.extend(
@@ -618,14 +615,8 @@ impl AudioOutput {
     ) -> Result<(), DecodeError> {
         if self.resampler.is_some() {
             loop {
-                self.clear_output(CHUNK);
-                let (frame, _) = self.converted.as_mut().expect("made above");
-                let more = self
-                    .resampler
-                    .as_mut()
-                    .expect("checked")
-                    .flush(frame)
-                    .map_err(corrupt)?;
+                let (r, frame) = self.output(CHUNK);
+                let more = r.flush(frame).map_err(corrupt)?;
                 let empty = frame.samples() == 0;
                 self.take();
                 if more.is_none() || empty {
