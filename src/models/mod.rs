@@ -128,8 +128,8 @@ pub const MANIFEST: &[ModelFile] = &[
             let tokenizer = parts.pop().unwrap_or_default();
             whisper::ct2_to_ggml(&parts.concat(), &tokenizer)
         }),
-        sha256: "5c73596361acf0a05ac7978d3ca174dc36dad3e29100a4a687bf053a7ed1cbd0",
-        dest: "whisper/ggml-base.bin",
+        sha256: "bdd654c42be741c14b4067f026a24ce589ae782d20af8f3450060ee5aa8bfb18",
+        dest: "whisper/ggml-base-q8_0.bin",
     },
     ModelFile {
         name: "ppocr-det",

@@ -8,6 +8,8 @@ mod vad;
 mod whisper;
 mod windows;
 
+use std::time::Instant;
+
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
@@ -67,9 +69,16 @@ impl S2tAnalyser {
         let pool = ComputePool::global();
         if self.language.is_none() {
             let whisper = &mut self.whisper;
+            let began = Instant::now();
             let detected = pool.widen(pool.size(), |n| whisper.detect_language(&w.samples, n))?;
+            tracing::debug!(
+                language = detected.0,
+                spent_ms = began.elapsed().as_secs_f64() * 1e3,
+                "language detected"
+            );
             self.language = Some(detected);
         }
+        let began = Instant::now();
         let language = self.language.as_ref().map_or("", |l| l.0.as_str());
         let (whisper, cancel) = (&mut self.whisper, &self.cancel);
         let found = pool.widen(pool.size(), |n| {
@@ -79,6 +88,13 @@ impl S2tAnalyser {
             return Err(AnalyseError::Cancelled);
         }
         let found = found?;
+        tracing::debug!(
+            start = w.stream_secs(0.0),
+            secs = w.samples.len() as f64 / windows::RATE as f64,
+            segments = found.len(),
+            spent_ms = began.elapsed().as_secs_f64() * 1e3,
+            "speech window transcribed"
+        );
         self.segments
             .extend(found.into_iter().map(|s| in_stream(s, &w)));
         Ok(())
