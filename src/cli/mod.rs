@@ -171,7 +171,7 @@ async fn create_key(config: Config, user: &str, view_only: bool) -> anyhow::Resu
 }
 
 fn models(config: Config, command: ModelsCommand) -> anyhow::Result<()> {
-    use crate::models::{fetch_all, verify, MANIFEST};
+    use crate::models::{fetch_all, remove_retired, verify, MANIFEST};
     let dir = config.models_dir();
     match command {
         ModelsCommand::Fetch => {
@@ -180,6 +180,9 @@ fn models(config: Config, command: ModelsCommand) -> anyhow::Result<()> {
                 println!("all models present and verified in {}", dir.display());
             } else {
                 println!("fetched {} into {}", fetched.join(", "), dir.display());
+            }
+            for f in remove_retired(&dir) {
+                println!("removed {f}, which this version no longer uses");
             }
         }
         ModelsCommand::List => {

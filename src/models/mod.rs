@@ -341,6 +341,22 @@ pub fn fetch_all(dir: &Path) -> Result<Vec<&'static str>, ModelError> {
     Ok(fetched)
 }
 
+/// Files that earlier versions stored and nothing reads any more.
+const RETIRED: &[&str] = &[
+    // Whisper with f16 weights, replaced by the q8_0 conversion.
+    "whisper/ggml-base.bin",
+];
+
+/// Delete the retired files present in `dir` (run after a successful fetch, so their
+/// replacements are in place); returns the ones removed.
+pub fn remove_retired(dir: &Path) -> Vec<&'static str> {
+    RETIRED
+        .iter()
+        .copied()
+        .filter(|f| std::fs::remove_file(dir.join(f)).is_ok())
+        .collect()
+}
+
 fn fetch(dir: &Path, m: &ModelFile) -> Result<(), ModelError> {
     let fail = |reason: String| ModelError::Fetch {
         name: m.name.to_string(),
@@ -465,4 +481,23 @@ fn unzip_member(archive: impl Read + std::io::Seek, name: &str) -> Result<Vec<u8
         .read_to_end(&mut bytes)
         .map_err(|e| format!("{name}: {e}"))?;
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retired_files_are_removed_and_current_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("whisper")).unwrap();
+        for f in ["whisper/ggml-base.bin", "whisper/ggml-base-q8_0.bin"] {
+            std::fs::write(dir.path().join(f), b"x").unwrap();
+        }
+        assert_eq!(remove_retired(dir.path()), ["whisper/ggml-base.bin"]);
+        assert!(!dir.path().join("whisper/ggml-base.bin").exists());
+        assert!(dir.path().join("whisper/ggml-base-q8_0.bin").exists());
+        assert!(remove_retired(dir.path()).is_empty());
+        assert!(MANIFEST.iter().all(|m| !RETIRED.contains(&m.dest)));
+    }
 }
