@@ -5,6 +5,8 @@
 #    airscope (benches/ocr.rs); targets <= 150 ms and <= 50 ms. The same frames read by
 #    RapidOCR (rapidocr-onnxruntime 1.4.4, its own config, the same ONNX files, ONNX Runtime
 #    1.22.1): target airscope >= 1.5x faster.
+#  - the detector and recogniser alone at a video frame's sizes (bench/ppocr_bare.py): the floor
+#    under the two millisecond targets.
 #  - real photographs and a scanned page read as stills by both (informational: airscope sizes
 #    stills the way RapidOCR does, so this compares the two pipelines on equal work).
 #  - a 5-minute 720p video with static captions (a real photo, 20 captions of 15 s), its frames
@@ -63,6 +65,7 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 RUNS=$runs taskset -c 0 "$ours" "$AIRSCOPE_MODELS__DIR" frame "$work/frame_text.png" "$work/frame_blank.png" >"$out/ours.frame"
 taskset -c 0 "$venv/bin/python" bench/rapidocr_reference.py "$runs" "$work/frame_text.png" "$work/frame_blank.png" >"$out/ref.frame"
+taskset -c 0 "$venv/bin/python" bench/ppocr_bare.py "$AIRSCOPE_MODELS__DIR/ppocr" "$((runs * 3))" >"$out/bare"
 RUNS=$runs taskset -c 0 "$ours" "$AIRSCOPE_MODELS__DIR" still "${stills[@]}" >"$out/ours.still"
 taskset -c 0 "$venv/bin/python" bench/rapidocr_reference.py "$runs" "${stills[@]}" >"$out/ref.still"
 for v in static panning; do
@@ -95,6 +98,9 @@ for kind, label in (("frame", "720p frames, as video"), ("still", "photos and a 
     total_o = sum(v[0] for v in ours.values()); total_r = sum(v[0] for v in ref.values())
     print(f"  {'all':34s} {total_o:7.1f}      {total_r:8.1f}        {total_r / total_o:5.2f}x")
 print("  targets: text frame <= 150 ms, blank frame <= 50 ms, >= 1.5x RapidOCR on frames")
+print("  the models alone (ONNX Runtime, one thread), ms median (best): " + ", ".join(
+    f"{model} {size} {float(med):.1f} ({float(best):.1f})"
+    for model, size, med, best in (l.split() for l in open(f"{out}/bare"))))
 for v in ("static", "panning"):
     tracked, every, found, every_lines, frames, still, read, reused = open(f"{out}/video.{v}").read().split()
     print(f"5-min video, {v} background, {frames} frames at 1/s: tracker {float(tracked):.1f} s, every frame "
