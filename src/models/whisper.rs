@@ -344,14 +344,11 @@ impl Writer<'_> {
     fn convert(&mut self, ct: &str, gg: &str, rows: Rows) -> Result<(), String> {
         let dtype = self.vars.get(ct).map(|v| v.dtype);
         let (mut dims, data) = self.rows(ct, rows)?;
-        if gg.ends_with("conv1.bias") || gg.ends_with("conv2.bias") {
+        let conv_bias = gg.ends_with("conv1.bias") || gg.ends_with("conv2.bias");
+        if conv_bias {
             dims.push(1);
         }
-        let storage = if dims.len() < 2
-            || gg.ends_with("conv1.bias")
-            || gg.ends_with("conv2.bias")
-            || gg.ends_with("positional_embedding")
-        {
+        let storage = if dims.len() < 2 || conv_bias || gg.ends_with("positional_embedding") {
             Storage::F32
         } else if dims.len() == 2 {
             Storage::Q8_0
