@@ -4,7 +4,8 @@
 #     >= 2,000 jobs/s. Side by side in one run: the same on SQLite, and pgbench running the
 #     bare SQL floor (a `FOR UPDATE SKIP LOCKED` claim and a finish on a one-column table, no
 #     fairness or fencing) on the same server with 4 clients, committing as airscope's worker
-#     writes do (synchronous_commit=off; see docs/operations.md).
+#     writes do (synchronous_commit=off; see docs/operations.md). Each round of either starts
+#     after a VACUUM of its table.
 #  2. Real small jobs (`pdf` on a 40-page, 90 KB text PDF from bench/make_pdf.py) through the
 #     whole service (API, embedded storage and Postgres share the same machine):
 #     1 worker process pinned to core 0 versus 2 worker processes pinned to cores 0 and 1.
@@ -50,7 +51,7 @@ UPDATE q SET status = 'done' WHERE id = :jid;
 SQL
 floors=()
 for _ in 1 2 3; do  # best of three, as for airscope
-  psql "$pg/floor" -c "INSERT INTO q (status) SELECT 'queued' FROM generate_series(1, $claim_jobs)"
+  psql "$pg/floor" -c "VACUUM q" -c "INSERT INTO q (status) SELECT 'queued' FROM generate_series(1, $claim_jobs)"
   floors+=("$(PGOPTIONS='-c synchronous_commit=off' "$pgbin/pgbench" -n -c 4 -j 2 -t $((claim_jobs / 4)) -M prepared \
     -f "$work/claim.sql" "$pg/floor" 2>&1 | awk '/^tps/ {printf "%.0f", $3; exit}')")
 done

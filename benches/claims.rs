@@ -1,13 +1,18 @@
 //! Claim throughput of the store with no-op work: N workers (tasks sharing one store, as the
 //! worker loops of one process do) claim a job, then record it completed, until the queue is
 //! empty. Reports the best of `rounds` rounds (the machines are shared and noisy) and every
-//! round, for each store URL given, side by side.
+//! round, for each store URL given, side by side. On Postgres each round starts after a
+//! `VACUUM`, the state autovacuum keeps a busy table in, so that rounds are comparable: the
+//! previous round's 20,000 claimed jobs would otherwise still have entries at the head of
+//! the queue index.
 //!
 //!   cargo bench --bench claims -- [--jobs N] [--workers W] [--rounds R] URL...
 //!
 //! `bench/fleet.sh` starts a throwaway Postgres and runs this against it and SQLite.
 
 use std::sync::Arc;
+
+use sqlx::Connection;
 use std::time::{Duration, Instant};
 
 use airscope::jobs::{Destination, Source, Status};
@@ -88,6 +93,13 @@ async fn run(url: &str, jobs: usize, workers: usize, rounds: usize) {
     let mut claims = Vec::new();
     let mut inserts = Vec::new();
     for _ in 0..rounds {
+        if url.starts_with("postgres") {
+            let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
+            sqlx::raw_sql("VACUUM jobs, fairness")
+                .execute(&mut conn)
+                .await
+                .expect("vacuum");
+        }
         let (c, i) = round(&store, jobs, workers).await;
         claims.push(c);
         inserts.push(i);

@@ -52,6 +52,7 @@ macro_rules! on_both {
 on_both!(
     urgent_first_then_round_robin_between_users_then_oldest,
     expired_leases_are_taken_over_and_the_old_holder_is_fenced,
+    a_busy_queue_looks_for_expired_leases_once_a_second,
     a_claim_lost_in_a_database_crash_cannot_share_its_lease,
     a_retry_reuses_the_output_key_of_an_earlier_attempt,
     jobs_that_keep_losing_their_lease_fail,
@@ -252,6 +253,30 @@ async fn jobs_that_keep_losing_their_lease_fail(backend: &str) {
         .as_deref()
         .unwrap()
         .contains("interrupted 2 times"));
+}
+
+async fn a_busy_queue_looks_for_expired_leases_once_a_second(backend: &str) {
+    let (_d, s) = open(backend).await;
+    for (name, created) in [("a", 1), ("b", 2), ("c", 3), ("d", 4)] {
+        s.insert_job(job("alice", name, 5, created), None)
+            .await
+            .unwrap();
+    }
+    let name = |c: &store::Claim| (c.job.name.clone(), c.recovered);
+    let a = s.claim(1_000, 5_000, 3).await.unwrap().unwrap();
+    assert_eq!(name(&a), ("a".into(), false));
+    // Well past the last look: the expired job goes before the queued ones.
+    let again = s.claim(10_000, 5_000, 3).await.unwrap().unwrap();
+    assert_eq!(name(&again), ("a".into(), true));
+    // b's lease ends at 10,200; 300 ms after the last look the queue is served first...
+    let b = s.claim(10_100, 100, 3).await.unwrap().unwrap();
+    assert_eq!(name(&b), ("b".into(), false));
+    let c = s.claim(10_300, 5_000, 3).await.unwrap().unwrap();
+    assert_eq!(name(&c), ("c".into(), false));
+    // ...and a second after it, b is taken over before d.
+    let b2 = s.claim(11_000, 5_000, 3).await.unwrap().unwrap();
+    assert_eq!(name(&b2), ("b".into(), true));
+    assert!(!s.heartbeat(&b.lease, 20_000, 10).await.unwrap());
 }
 
 async fn retry_later_waits_for_not_before(backend: &str) {

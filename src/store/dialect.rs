@@ -102,6 +102,10 @@ impl Dialect {
     /// database crash only means the lease expires and the job runs again, and the random
     /// lease token keeps the old holder fenced. Everything users are told (submissions,
     /// cancels) and the output key reservation stay durable on the main pool.
+    ///
+    /// These statements always run on generic plans. Left to choose, Postgres sometimes kept
+    /// planning the claim afresh on every call, which cost more than running it (0.59 ms of
+    /// planning and 0.57 ms of execution per claim); the generic plan is the same index walk.
     pub async fn connect_worker_pool(
         self,
         main: &AnyPool,
@@ -113,8 +117,10 @@ impl Dialect {
             Dialect::Postgres => {
                 let mut url = url::Url::parse(url)
                     .map_err(|_| StoreError::BadUrl("unparsable postgres URL".into()))?;
-                url.query_pairs_mut()
-                    .append_pair("options", "-c synchronous_commit=off");
+                url.query_pairs_mut().append_pair(
+                    "options",
+                    "-c synchronous_commit=off -c plan_cache_mode=force_generic_plan",
+                );
                 pool_options(busy_timeout)
                     .max_connections(8)
                     .connect(url.as_str())
@@ -138,8 +144,12 @@ impl Dialect {
 
 fn pool_options(busy_timeout: Duration) -> AnyPoolOptions {
     // Opening a connection can be slow on a loaded machine; waiting for a lock is what
-    // `busy_timeout` bounds.
-    AnyPoolOptions::new().acquire_timeout(busy_timeout + Duration::from_secs(10))
+    // `busy_timeout` bounds. No ping before each use: it was a round trip per statement
+    // (sqlx still checks a connection when it goes back to the pool), and a connection that
+    // died meanwhile fails its statement as `Unavailable`, which every caller retries.
+    AnyPoolOptions::new()
+        .acquire_timeout(busy_timeout + Duration::from_secs(10))
+        .test_before_acquire(false)
 }
 
 /// Unreachable, overloaded or locked databases are `Unavailable` (callers answer 503 or retry);

@@ -176,7 +176,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// Take the next job: first a job whose lease expired (its worker crashed or stalled; it
     /// had already started), else the highest priority, then the user served least recently,
-    /// then the oldest. Expired jobs that used all their attempts fail instead.
+    /// then the oldest. Expired jobs that used all their attempts fail instead. While queued
+    /// jobs are being taken, a process looks for expired leases at most once a second.
     async fn claim(
         &self,
         now_ms: i64,

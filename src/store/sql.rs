@@ -2,6 +2,7 @@
 //! same statements through sqlx's `Any` driver; [`Dialect`] holds the few differences.
 //! Every write a worker makes is fenced by the token drawn when it claimed the job.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -22,7 +23,14 @@ pub struct SqlStore {
     dialect: Dialect,
     /// Postgres URL for LISTEN (a listener needs its own connection).
     listen_url: Option<String>,
+    /// When a claim of this process last looked for expired leases (store time, ms).
+    expiry_checked_ms: AtomicI64,
 }
+
+/// How often claims look for expired leases while the queue has work. Finished jobs leave
+/// index entries behind in the lease index until vacuum, so looking on every claim made each
+/// claim walk them; a lease lasts tens of seconds, so a second's delay is immaterial.
+const EXPIRY_CHECK_MS: i64 = 1_000;
 
 /// Statuses of a job some worker holds a lease on.
 const LIVE: &str = "('preflight', 'in_progress')";
@@ -65,6 +73,7 @@ impl SqlStore {
             pool,
             dialect,
             listen_url: (dialect == Dialect::Postgres).then(|| url.to_string()),
+            expiry_checked_ms: AtomicI64::new(i64::MIN),
         })
     }
 
@@ -177,14 +186,44 @@ impl SqlStore {
         Ok(Inserted::Created(created))
     }
 
+    /// One claim attempt; `expired` also looks at expired leases (and gives up exhausted
+    /// jobs) first.
+    async fn claim_once(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        max_attempts: i64,
+        token: &str,
+        expired: bool,
+    ) -> StoreResult<Option<sqlx::any::AnyRow>> {
+        match self.dialect {
+            Dialect::Postgres => {
+                let sql = if expired { &CLAIM_ANY } else { &CLAIM_QUEUED };
+                sqlx::query(AssertSqlSafe(sql.as_str()))
+                    .bind(now_ms)
+                    .bind(now_ms + lease_ms)
+                    .bind(max_attempts)
+                    .bind(token)
+                    .fetch_optional(&self.worker_pool)
+                    .await
+                    .map_err(map_err)
+            }
+            Dialect::Sqlite => {
+                self.claim_in_steps(now_ms, lease_ms, max_attempts, token, expired)
+                    .await
+            }
+        }
+    }
+
     /// The claim as a transaction of several statements (SQLite cannot modify data inside a
-    /// `WITH`); the same steps as [`CLAIM_STATEMENT`].
+    /// `WITH`); the same steps as [`claim_statement`].
     async fn claim_in_steps(
         &self,
         now_ms: i64,
         lease_ms: i64,
         max_attempts: i64,
         token: &str,
+        expired: bool,
     ) -> StoreResult<Option<sqlx::any::AnyRow>> {
         let mut tx = self.begin().await?;
         let bind = |sql: String| {
@@ -194,15 +233,16 @@ impl SqlStore {
                 .bind(max_attempts)
                 .bind(token.to_string())
         };
-        bind(give_up_exhausted())
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+        let mut picks = vec![(self.dialect.next_queued().to_string(), 0)];
+        if expired {
+            bind(give_up_exhausted())
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            picks.insert(0, (expired_lease(self.dialect), 1));
+        }
         let mut taken = None;
-        for (pick, recovered) in [
-            (expired(self.dialect), 1),
-            (self.dialect.next_queued().to_string(), 0),
-        ] {
+        for (pick, recovered) in picks {
             // `$3` and `$4` are bound but not all used; SQLite allows that.
             taken = bind(format!(
                 "UPDATE jobs SET {TAKE} WHERE id = ({pick}) \
@@ -292,7 +332,7 @@ fn give_up_exhausted() -> String {
 }
 
 /// A job whose worker crashed or stalled; it goes first, as it had already been started.
-fn expired(dialect: Dialect) -> String {
+fn expired_lease(dialect: Dialect) -> String {
     format!(
         "SELECT id FROM jobs WHERE status IN {LIVE} AND lease_expires < $1 AND attempt < $3 \
          ORDER BY priority DESC, lease_expires LIMIT 1{}",
@@ -300,28 +340,47 @@ fn expired(dialect: Dialect) -> String {
     )
 }
 
-/// The whole claim as one Postgres statement (one round trip, one commit): give up exhausted
-/// jobs, pick an expired lease or else the next queued job, take it, and move its user to
-/// the back of the round robin. When a concurrent claim is moving the same user, this one
-/// leaves it to that one: waiting on its row lock would serialize each user's claims.
-/// Built once: it is on every claim's path.
-static CLAIM_STATEMENT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+/// The whole claim as one Postgres statement (one round trip, one commit): when `expired`,
+/// give up exhausted jobs and pick an expired lease, else the next queued job; take it, and
+/// move its user to the back of the round robin. When a concurrent claim is moving the same
+/// user, this one leaves it to that one: waiting on its row lock would serialize each user's
+/// claims.
+fn claim_statement(expired: bool) -> String {
+    let (exhausted, pick) = if expired {
+        (
+            format!("exhausted AS ({}), ", give_up_exhausted()),
+            format!(
+                "SELECT id AS picked, 1::BIGINT AS recovered FROM ({}) e \
+                 UNION ALL SELECT id, 0 FROM ({}) q LIMIT 1",
+                expired_lease(Dialect::Postgres),
+                Dialect::Postgres.next_queued()
+            ),
+        )
+    } else {
+        (
+            String::new(),
+            format!(
+                "SELECT id AS picked, 0::BIGINT AS recovered FROM ({}) q",
+                Dialect::Postgres.next_queued()
+            ),
+        )
+    };
     format!(
-        "WITH exhausted AS ({give_up}), \
-         pick AS (SELECT id AS picked, 1::BIGINT AS recovered FROM ({expired}) e \
-                  UNION ALL SELECT id, 0 FROM ({queued}) q LIMIT 1), \
+        "WITH {exhausted}pick AS ({pick}), \
          claimed AS (UPDATE jobs SET {TAKE} FROM pick WHERE id = picked \
                      RETURNING {JOB_COLUMNS}, secrets, output_key, recovered), \
          fair AS (UPDATE fairness SET last_claim = {next} WHERE user_id IN \
                   (SELECT f.user_id FROM fairness f JOIN claimed c ON c.user_id = f.user_id \
                    FOR UPDATE OF f SKIP LOCKED)) \
          SELECT * FROM claimed",
-        give_up = give_up_exhausted(),
-        expired = expired(Dialect::Postgres),
-        queued = Dialect::Postgres.next_queued(),
         next = Dialect::Postgres.next_fairness(),
     )
-});
+}
+
+// Built once: they are on every claim's path.
+static CLAIM_ANY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| claim_statement(true));
+static CLAIM_QUEUED: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| claim_statement(false));
 
 #[async_trait]
 impl Store for SqlStore {
@@ -477,20 +536,23 @@ impl Store for SqlStore {
         max_attempts: i64,
     ) -> StoreResult<Option<Claim>> {
         let token = uuid::Uuid::new_v4().simple().to_string();
-        let taken = match self.dialect {
-            Dialect::Postgres => sqlx::query(AssertSqlSafe(CLAIM_STATEMENT.as_str()))
-                .bind(now_ms)
-                .bind(now_ms + lease_ms)
-                .bind(max_attempts)
-                .bind(&token)
-                .fetch_optional(&self.worker_pool)
-                .await
-                .map_err(map_err)?,
-            Dialect::Sqlite => {
-                self.claim_in_steps(now_ms, lease_ms, max_attempts, &token)
-                    .await?
+        // Expired leases are looked for at most every EXPIRY_CHECK_MS while queued jobs are
+        // being taken, and always when the queue has nothing to give. A clock that went back
+        // (another time base) counts as due.
+        let last = self.expiry_checked_ms.load(Ordering::Relaxed);
+        let due = now_ms < last || now_ms.saturating_sub(last) >= EXPIRY_CHECK_MS;
+        let mut taken = None;
+        for expired in [due, true] {
+            if expired {
+                self.expiry_checked_ms.store(now_ms, Ordering::Relaxed);
             }
-        };
+            taken = self
+                .claim_once(now_ms, lease_ms, max_attempts, &token, expired)
+                .await?;
+            if taken.is_some() || expired {
+                break;
+            }
+        }
         let Some(row) = taken else {
             return Ok(None);
         };
