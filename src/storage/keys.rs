@@ -18,6 +18,9 @@ pub struct KeyStore {
     ttl: Duration,
     /// Successful checks, keyed by a hash of the pair (never the secret itself).
     verified: DashMap<[u8; 32], (Principal, Instant)>,
+    /// Keys found in the store, by access key: every S3 request checks its key twice (the
+    /// signature, then the bucket's owner), and a job makes several requests.
+    found: DashMap<String, (KeyRecord, String, Instant)>,
 }
 
 /// A freshly created key pair, shown once.
@@ -35,6 +38,7 @@ impl KeyStore {
             master,
             ttl,
             verified: DashMap::new(),
+            found: DashMap::new(),
         }
     }
 
@@ -67,7 +71,13 @@ impl KeyStore {
     }
 
     /// The record and plain secret of an access key (S3 signature checks need the secret).
+    /// Found keys are kept for the cache's time to live, like successful checks.
     pub async fn lookup(&self, access: &str) -> StoreResult<Option<(KeyRecord, String)>> {
+        if let Some(hit) = self.found.get(access) {
+            if hit.2.elapsed() < self.ttl {
+                return Ok(Some((hit.0.clone(), hit.1.clone())));
+            }
+        }
         let Some(record) = self.store.get_key(access).await? else {
             return Ok(None);
         };
@@ -77,6 +87,10 @@ impl KeyStore {
             .map_err(|e| StoreError::Internal(format!("key {access}: {e}")))?;
         let secret = String::from_utf8(secret)
             .map_err(|_| StoreError::Internal(format!("key {access}: secret is not UTF-8")))?;
+        self.found.insert(
+            access.to_string(),
+            (record.clone(), secret.clone(), Instant::now()),
+        );
         Ok(Some((record, secret)))
     }
 

@@ -80,8 +80,14 @@ pub async fn prepare(
             head.size, config.limits.max_source_bytes
         )));
     }
-    let first = bucket.read_prefix(key, SNIFF_LEN.min(head.size)).await?;
-    let sniffed = sniff(&first)?;
+    // A large source is sniffed from its first bytes before it is downloaded, so a file of
+    // an unsupported type is turned down without reading it all. A small one is sniffed
+    // after the download: reading a few MiB for nothing costs less than a request per job.
+    let sniffed_first = if head.size > SNIFF_AFTER_DOWNLOAD_MAX {
+        Some(sniff(&bucket.read_prefix(key, SNIFF_LEN).await?)?)
+    } else {
+        None
+    };
 
     let tmp_root = config.data_dir.join("tmp");
     std::fs::create_dir_all(&tmp_root)
@@ -98,6 +104,13 @@ pub async fn prepare(
             head.size
         )));
     }
+    let sniffed = match sniffed_first {
+        Some(s) => s,
+        None => sniff(
+            &read_first(&path)
+                .map_err(|e| PreflightError::Transient(format!("temporary file: {e}")))?,
+        )?,
+    };
     let (media, pdf_info) =
         probe_local(&path, sniffed.media_type, sniffed.mime, got, config).await?;
     Ok(Prepared {
@@ -106,6 +119,18 @@ pub async fn prepare(
         pdf_info,
         _workdir: workdir,
     })
+}
+
+/// Sources up to this size are sniffed from the downloaded file.
+const SNIFF_AFTER_DOWNLOAD_MAX: u64 = 4 << 20;
+
+fn read_first(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut first = Vec::new();
+    std::fs::File::open(path)?
+        .take(SNIFF_LEN)
+        .read_to_end(&mut first)?;
+    Ok(first)
 }
 
 /// Probe a local file whose type is known, and enforce the duration limit.
