@@ -141,6 +141,31 @@ async fn media_is_probed_and_inapplicable_services_are_skipped() {
 }
 
 #[tokio::test]
+async fn a_large_file_of_an_unsupported_type_is_refused() {
+    // Over 4 MiB the type is read from the first bytes, before the download; small files
+    // take the other path (tests/jobs_lifecycle.rs).
+    let (s, alice) = start_with_results();
+    let path = s.dir.path().join("archive.mp4");
+    let mut bytes = b"PK\x03\x04\x14\x00".to_vec();
+    bytes.resize(5 << 20, b'z');
+    std::fs::write(&path, &bytes).unwrap();
+    s.upload(&alice, "media", "archive.mp4", &path);
+    let api = s.client();
+    let id = api
+        .submit(&alice, &job_body("zip", "media", "archive.mp4", "results"))
+        .await;
+    let job = api.wait_for(&alice, &id, &["completed", "failed"]).await;
+    assert_eq!(job["Status"], "failed");
+    assert!(
+        job["Error"]
+            .as_str()
+            .unwrap()
+            .contains("unsupported media type: application/zip"),
+        "{job}"
+    );
+}
+
+#[tokio::test]
 async fn a_truncated_video_fails_preflight() {
     let (s, alice) = start_with_results();
     let video = mute_video(s.dir.path());
