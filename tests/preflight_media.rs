@@ -140,6 +140,21 @@ async fn media_is_probed_and_inapplicable_services_are_skipped() {
     );
 }
 
+/// Uploads `file` as `key`, runs a job on it and checks that it fails with `reason`.
+async fn fails_preflight(s: &Server, keys: &Keys, key: &str, file: &Path, reason: &str) {
+    s.upload(keys, "media", key, file);
+    let api = s.client();
+    let id = api
+        .submit(keys, &job_body(key, "media", key, "results"))
+        .await;
+    let job = api.wait_for(keys, &id, &["completed", "failed"]).await;
+    assert_eq!(job["Status"], "failed");
+    assert!(
+        job["Error"].as_str().unwrap().contains(reason),
+        "{job} lacks `{reason}`"
+    );
+}
+
 #[tokio::test]
 async fn a_large_file_of_an_unsupported_type_is_refused() {
     // Over 4 MiB the type is read from the first bytes, before the download; small files
@@ -149,20 +164,8 @@ async fn a_large_file_of_an_unsupported_type_is_refused() {
     let mut bytes = b"PK\x03\x04\x14\x00".to_vec();
     bytes.resize(5 << 20, b'z');
     std::fs::write(&path, &bytes).unwrap();
-    s.upload(&alice, "media", "archive.mp4", &path);
-    let api = s.client();
-    let id = api
-        .submit(&alice, &job_body("zip", "media", "archive.mp4", "results"))
-        .await;
-    let job = api.wait_for(&alice, &id, &["completed", "failed"]).await;
-    assert_eq!(job["Status"], "failed");
-    assert!(
-        job["Error"]
-            .as_str()
-            .unwrap()
-            .contains("unsupported media type: application/zip"),
-        "{job}"
-    );
+    let reason = "unsupported media type: application/zip";
+    fails_preflight(&s, &alice, "archive.mp4", &path, reason).await;
 }
 
 #[tokio::test]
@@ -172,20 +175,7 @@ async fn a_truncated_video_fails_preflight() {
     let bytes = std::fs::read(&video).unwrap();
     // Keep the header bytes (so it still sniffs as MP4) but cut the rest.
     std::fs::write(&video, &bytes[..64.min(bytes.len())]).unwrap();
-    s.upload(&alice, "media", "cut.mp4", &video);
-    let api = s.client();
-    let id = api
-        .submit(&alice, &job_body("cut", "media", "cut.mp4", "results"))
-        .await;
-    let job = api.wait_for(&alice, &id, &["completed", "failed"]).await;
-    assert_eq!(job["Status"], "failed");
-    assert!(
-        job["Error"]
-            .as_str()
-            .unwrap()
-            .contains("corrupt or unreadable"),
-        "{job}"
-    );
+    fails_preflight(&s, &alice, "cut.mp4", &video, "corrupt or unreadable").await;
 }
 
 #[test]
