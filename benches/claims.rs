@@ -11,12 +11,11 @@
 //! `bench/fleet.sh` starts a throwaway Postgres and runs this against it and SQLite.
 
 use std::sync::Arc;
-
-use sqlx::Connection;
 use std::time::{Duration, Instant};
 
 use airscope::jobs::{Destination, Source, Status};
 use airscope::store::{self, Finish, NewJob, Store};
+use sqlx::Connection;
 
 const LEASE_MS: i64 = 30_000;
 

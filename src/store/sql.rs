@@ -199,11 +199,7 @@ impl SqlStore {
         match self.dialect {
             Dialect::Postgres => {
                 let sql = if expired { &CLAIM_ANY } else { &CLAIM_QUEUED };
-                sqlx::query(AssertSqlSafe(sql.as_str()))
-                    .bind(now_ms)
-                    .bind(now_ms + lease_ms)
-                    .bind(max_attempts)
-                    .bind(token)
+                claim_query(sql.as_str(), now_ms, lease_ms, max_attempts, token)
                     .fetch_optional(&self.worker_pool)
                     .await
                     .map_err(map_err)
@@ -226,13 +222,7 @@ impl SqlStore {
         expired: bool,
     ) -> StoreResult<Option<sqlx::any::AnyRow>> {
         let mut tx = self.begin().await?;
-        let bind = |sql: String| {
-            sqlx::query(AssertSqlSafe(sql))
-                .bind(now_ms)
-                .bind(now_ms + lease_ms)
-                .bind(max_attempts)
-                .bind(token.to_string())
-        };
+        let bind = |sql: String| claim_query(sql, now_ms, lease_ms, max_attempts, token);
         let mut picks = vec![(self.dialect.next_queued().to_string(), 0)];
         if expired {
             bind(give_up_exhausted())
@@ -314,6 +304,25 @@ fn list_filter(user_id: &str, q: &ListQuery) -> (String, AnyArguments) {
         filter += &format!(" AND created < {}", add(&mut args, t));
     }
     (filter, args)
+}
+
+/// A claim statement with its values: `$1` now, `$2` lease end, `$3` max attempts, `$4` the
+/// new lease token.
+fn claim_query<'q, S>(
+    sql: S,
+    now_ms: i64,
+    lease_ms: i64,
+    max_attempts: i64,
+    token: &str,
+) -> sqlx::query::Query<'q, sqlx::Any, AnyArguments>
+where
+    AssertSqlSafe<S>: sqlx::SqlSafeStr,
+{
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(now_ms)
+        .bind(now_ms + lease_ms)
+        .bind(max_attempts)
+        .bind(token.to_string())
 }
 
 /// Sets the claimed job's lease; `$1` now, `$2` lease end, `$4` token.
