@@ -63,10 +63,8 @@ fn analyse(
             return Err(AnalyseError::Cancelled);
         }
         input.report_progress(f64::from(index), f64::from(last));
-        let page = pages
-            .get(index)
-            .map_err(|e| AnalyseError::Failed(format!("page {}: {e:?}", index + 1)))?;
-        let layer = pdf::page_text(&doc, index).map_err(failed)?;
+        let page = pdf::page(&doc, index).map_err(failed)?;
+        let layer = pdf::page_text(&page, index).map_err(failed)?;
         let mut by_ocr = ocr::page_needs_ocr(cfg.ocr, &layer);
         let text = match (by_ocr, ocr_section) {
             (false, _) => layer,

@@ -108,14 +108,15 @@ impl Galleries {
         let keys = keys.unwrap_or_else(|| (who.access_key.clone(), who.secret_key.clone()));
         let bucket = Bucket::open(&source.location(keys, &self.config), &self.config.storage)?;
         let key = &source.object_key;
-        let size = bucket.head(key).await?.size;
+        let mut object = bucket.get(key).await?;
+        let size = object.size;
         if size == 0 || size > MAX_PHOTO_BYTES {
             return Err(GalleryError::Invalid(format!(
                 "Source: the image is {size} bytes; a gallery image must be 1 to {MAX_PHOTO_BYTES} bytes"
             )));
         }
-        let head = bucket.read_prefix(key, SNIFF_LEN.min(size)).await?;
-        match sniff(&head) {
+        let cancel = tokio_util::sync::CancellationToken::new();
+        match sniff(object.first_bytes(SNIFF_LEN as usize, &cancel).await?) {
             Ok(s) if s.media_type == MediaType::Image => {}
             Ok(s) => {
                 return Err(GalleryError::Invalid(format!(
@@ -130,9 +131,7 @@ impl Galleries {
             .and_then(|()| tempfile::tempdir_in(&tmp_root))
             .map_err(|e| GalleryError::Broken(kind, format!("work directory: {e}")))?;
         let path = dir.path().join("image");
-        let got = bucket
-            .download(key, &path, &tokio_util::sync::CancellationToken::new())
-            .await?;
+        let got = object.save(&path, &cancel).await?;
         if got > MAX_PHOTO_BYTES {
             return Err(GalleryError::Invalid(format!(
                 "Source: the image grew to {got} bytes while reading it; at most {MAX_PHOTO_BYTES}"

@@ -83,15 +83,21 @@ pub fn probe(
     Ok((media, info))
 }
 
-/// The text layer of one page (0-based), lines separated by `\n`, trailing blanks dropped.
-pub fn page_text(doc: &PdfDocument, index: PdfPageIndex) -> Result<String, MediaError> {
-    let fail = |what: &str, e: PdfiumError| MediaError::Corrupt {
+/// Load one page (0-based). Each call parses the page's content afresh: load it once.
+pub fn page<'a>(doc: &'a PdfDocument, index: PdfPageIndex) -> Result<PdfPage<'a>, MediaError> {
+    doc.pages().get(index).map_err(|e| MediaError::Corrupt {
         kind: "PDF page",
-        reason: format!("{what} of page {}: {e:?}", index + 1),
-    };
-    let page = doc.pages().get(index).map_err(|e| fail("page", e))?;
-    let text = page.text().map_err(|e| fail("text", e))?.all();
-    Ok(normalise(&text))
+        reason: format!("page {}: {e:?}", index + 1),
+    })
+}
+
+/// The text layer of a page, lines separated by `\n`, trailing blanks dropped.
+pub fn page_text(page: &PdfPage, index: PdfPageIndex) -> Result<String, MediaError> {
+    let text = page.text().map_err(|e| MediaError::Corrupt {
+        kind: "PDF page",
+        reason: format!("text of page {}: {e:?}", index + 1),
+    })?;
+    Ok(normalise(&text.all()))
 }
 
 /// pdfium separates lines with CR LF; keep plain `\n` and drop trailing blanks.

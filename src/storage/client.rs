@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures::stream::BoxStream;
 use futures::StreamExt;
 use object_store::aws::AmazonS3Builder;
 use object_store::path::Path;
@@ -55,11 +56,6 @@ pub struct BucketLocation {
 pub struct Bucket {
     store: Arc<dyn ObjectStore>,
     pub bucket: String,
-}
-
-/// Metadata of an object.
-pub struct ObjectInfo {
-    pub size: u64,
 }
 
 impl Bucket {
@@ -120,57 +116,20 @@ impl Bucket {
         format!("s3://{}/{}", self.bucket, key)
     }
 
-    pub async fn head(&self, key: &str) -> Result<ObjectInfo, StorageError> {
-        let meta = self
-            .store
-            .head(&Path::from(key))
-            .await
-            .map_err(|e| classify(e, &self.describe(key)))?;
-        Ok(ObjectInfo { size: meta.size })
-    }
-
-    /// The first `len` bytes (fewer when the object is shorter).
-    pub async fn read_prefix(&self, key: &str, len: u64) -> Result<Bytes, StorageError> {
-        self.store
-            .get_range(&Path::from(key), 0..len)
-            .await
-            .map_err(|e| classify(e, &self.describe(key)))
-    }
-
-    /// Stream the object to `dest`; stops at once when `cancel` fires.
-    pub async fn download(
-        &self,
-        key: &str,
-        dest: &FsPath,
-        cancel: &CancellationToken,
-    ) -> Result<u64, StorageError> {
+    /// Start reading an object: one GET, whose answer gives the size before any byte is read.
+    pub async fn get(&self, key: &str) -> Result<Reading, StorageError> {
         let what = self.describe(key);
         let got = self
             .store
             .get(&Path::from(key))
             .await
             .map_err(|e| classify(e, &what))?;
-        let mut stream = got.into_stream();
-        let mut file = tokio::fs::File::create(dest)
-            .await
-            .map_err(|e| StorageError::Permanent(format!("temporary file: {e}")))?;
-        let mut written = 0u64;
-        loop {
-            let chunk = tokio::select! {
-                c = stream.next() => c,
-                () = cancel.cancelled() => return Err(StorageError::Cancelled),
-            };
-            let Some(chunk) = chunk else { break };
-            let chunk = chunk.map_err(|e| classify(e, &what))?;
-            file.write_all(&chunk)
-                .await
-                .map_err(|e| StorageError::Permanent(format!("temporary file: {e}")))?;
-            written += chunk.len() as u64;
-        }
-        file.flush()
-            .await
-            .map_err(|e| StorageError::Permanent(format!("temporary file: {e}")))?;
-        Ok(written)
+        Ok(Reading {
+            size: got.meta.size,
+            stream: got.into_stream(),
+            first: Vec::new(),
+            what,
+        })
     }
 
     /// One PUT: the object appears complete or not at all.
@@ -191,6 +150,61 @@ impl Bucket {
             .await
             .map(|_| ())
             .map_err(|e| classify(e, &self.describe(key)))
+    }
+}
+
+/// An object being read. Its first bytes can be looked at before the rest is fetched, so a
+/// source of the wrong type costs one request and a few KiB, not a download.
+pub struct Reading {
+    pub size: u64,
+    stream: BoxStream<'static, object_store::Result<Bytes>>,
+    /// Bytes already read by `first_bytes`, not yet saved.
+    first: Vec<u8>,
+    what: String,
+}
+
+impl Reading {
+    async fn next(&mut self, cancel: &CancellationToken) -> Result<Option<Bytes>, StorageError> {
+        let chunk = tokio::select! {
+            c = self.stream.next() => c,
+            () = cancel.cancelled() => return Err(StorageError::Cancelled),
+        };
+        chunk.transpose().map_err(|e| classify(e, &self.what))
+    }
+
+    /// The first `len` bytes (fewer when the object is shorter); `save` still writes them.
+    pub async fn first_bytes(
+        &mut self,
+        len: usize,
+        cancel: &CancellationToken,
+    ) -> Result<&[u8], StorageError> {
+        while self.first.len() < len {
+            let Some(chunk) = self.next(cancel).await? else {
+                break;
+            };
+            self.first.extend_from_slice(&chunk);
+        }
+        Ok(&self.first[..len.min(self.first.len())])
+    }
+
+    /// Stream the whole object to `dest` and return its length; stops at once when `cancel`
+    /// fires.
+    pub async fn save(
+        mut self,
+        dest: &FsPath,
+        cancel: &CancellationToken,
+    ) -> Result<u64, StorageError> {
+        let local = |e: std::io::Error| StorageError::Permanent(format!("temporary file: {e}"));
+        let mut file = tokio::fs::File::create(dest).await.map_err(local)?;
+        let first = std::mem::take(&mut self.first);
+        file.write_all(&first).await.map_err(local)?;
+        let mut written = first.len() as u64;
+        while let Some(chunk) = self.next(cancel).await? {
+            file.write_all(&chunk).await.map_err(local)?;
+            written += chunk.len() as u64;
+        }
+        file.flush().await.map_err(local)?;
+        Ok(written)
     }
 }
 

@@ -67,27 +67,22 @@ pub async fn prepare(
 ) -> Result<Prepared, PreflightError> {
     let bucket = Bucket::open(source, &config.storage)?;
     let key = &job.source.object_key;
-    let head = bucket.head(key).await?;
-    if head.size == 0 {
+    let mut object = bucket.get(key).await?;
+    let size = object.size;
+    if size == 0 {
         return Err(PreflightError::Permanent(format!(
             "source object s3://{}/{key} is empty (0 bytes)",
             source.bucket
         )));
     }
-    if head.size > config.limits.max_source_bytes {
+    if size > config.limits.max_source_bytes {
         return Err(PreflightError::Permanent(format!(
-            "source object is {} bytes, over the limit of {} bytes",
-            head.size, config.limits.max_source_bytes
+            "source object is {size} bytes, over the limit of {} bytes",
+            config.limits.max_source_bytes
         )));
     }
-    // A large source is sniffed from its first bytes before it is downloaded, so a file of
-    // an unsupported type is turned down without reading it all. A small one is sniffed
-    // after the download: reading a few MiB for nothing costs less than a request per job.
-    let sniffed_first = if head.size > SNIFF_AFTER_DOWNLOAD_MAX {
-        Some(sniff(&bucket.read_prefix(key, SNIFF_LEN).await?)?)
-    } else {
-        None
-    };
+    // Sniffed before the rest is read: a file of an unsupported type is not downloaded.
+    let sniffed = sniff(object.first_bytes(SNIFF_LEN as usize, cancel).await?)?;
 
     let tmp_root = config.data_dir.join("tmp");
     std::fs::create_dir_all(&tmp_root)
@@ -97,20 +92,12 @@ pub async fn prepare(
         .tempdir_in(&tmp_root)
         .map_err(|e| PreflightError::Transient(format!("work directory: {e}")))?;
     let path = workdir.path().join("source");
-    let got = bucket.download(key, &path, cancel).await?;
-    if got != head.size {
+    let got = object.save(&path, cancel).await?;
+    if got != size {
         return Err(PreflightError::Transient(format!(
-            "source changed while reading it ({got} of {} bytes)",
-            head.size
+            "source changed while reading it ({got} of {size} bytes)"
         )));
     }
-    let sniffed = match sniffed_first {
-        Some(s) => s,
-        None => sniff(
-            &read_first(&path)
-                .map_err(|e| PreflightError::Transient(format!("temporary file: {e}")))?,
-        )?,
-    };
     let (media, pdf_info) =
         probe_local(&path, sniffed.media_type, sniffed.mime, got, config).await?;
     Ok(Prepared {
@@ -119,18 +106,6 @@ pub async fn prepare(
         pdf_info,
         _workdir: workdir,
     })
-}
-
-/// Sources up to this size are sniffed from the downloaded file.
-const SNIFF_AFTER_DOWNLOAD_MAX: u64 = 4 << 20;
-
-fn read_first(path: &Path) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let mut first = Vec::new();
-    std::fs::File::open(path)?
-        .take(SNIFF_LEN)
-        .read_to_end(&mut first)?;
-    Ok(first)
 }
 
 /// Probe a local file whose type is known, and enforce the duration limit.

@@ -184,7 +184,8 @@ fn read_document(
             return Err(AnalyseError::Cancelled);
         }
         input.report_progress(f64::from(index), f64::from(count));
-        let layer = pdf::page_text(&doc, index).map_err(failed)?;
+        let layer =
+            pdf::page_text(&pdf::page(&doc, index).map_err(failed)?, index).map_err(failed)?;
         let mode = match cfg.ocr {
             // The ocr service was asked for: pages without text are read even when the pdf
             // service would not read them itself.
