@@ -13,6 +13,9 @@
 #     store, so process start-up is not counted. ROUNDS (default 5) rounds alternate the two
 #     setups, so that a slow or fast spell of the machine falls on both; the speed-up is
 #     given as the median of the rounds' ratios, and as the best round against the best.
+#     Reference, in the same rounds: the pdf analysis alone in a loop (benches/pdf_loop.rs, no
+#     service around it), one copy on core 0 against two at once on cores 0 and 1: what two
+#     cores of this machine give for this work when nothing else shares them.
 #   bench/fleet.sh [claim-jobs] [pdf-jobs] [slots-per-worker]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -66,6 +69,11 @@ fi
 echo "== 2. pdf jobs end to end: 1 vs 2 worker processes pinned to one core each ($slots job slot(s) each)"
 cargo build --release --bin airscope -q
 bin=$PWD/target/release/airscope
+analysis=$(cargo bench --bench pdf_loop --no-run -q --message-format=json 2>/dev/null |
+  python3 -c 'import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("executable") and m["target"]["name"] == "pdf_loop": print(m["executable"])')
 export AIRSCOPE_MODELS__DIR=$PWD/target/bench-models
 $bin models fetch >/dev/null
 export AIRSCOPE_DATA_DIR=$work/data AIRSCOPE_STORE__URL=$pg/fleet RUST_LOG=warn \
@@ -118,9 +126,19 @@ round() { # round NAME WORKERS: queue pdf_jobs jobs, run WORKERS pinned processe
   psql "$pg/fleet" -c "SELECT COUNT(*) FILTER (WHERE status = 'completed'), COUNT(*) FILTER (WHERE status <> 'completed'),
     ROUND(COUNT(*) * 1000.0 / (MAX(completed) - MIN(started)), 1), COALESCE(MIN(error), ''), '$cpu' FROM jobs WHERE batch = '$batch'"
 }
+loop_round() { # documents/s of the analysis alone: on core 0, then one copy on each core
+  local one two
+  one=$(taskset -c 0 "$analysis" "$AIRSCOPE_MODELS__DIR" "$work/doc.pdf" 5)
+  two=$( (taskset -c 0 "$analysis" "$AIRSCOPE_MODELS__DIR" "$work/doc.pdf" 5 &
+    taskset -c 1 "$analysis" "$AIRSCOPE_MODELS__DIR" "$work/doc.pdf" 5; wait) | awk '{s += $1} END {printf "%.1f", s}')
+  echo "$one $two"
+}
 echo "CPU ms per job: worker processes / API node (API, storage) / the rest (Postgres, kernel)"
-best1=0 best2=0 pairs=()
+best1=0 best2=0 pairs=() ceilings=()
 for r in $(seq "$rounds"); do  # alternating, so a slow spell of the machine hits both sides
+  read -r a1 a2 <<<"$(loop_round)"
+  ceilings+=("$(python3 -c "print(f'{$a2 / $a1:.2f}')")")
+  echo "round $r: reference, the analysis alone: $a1 documents/s on core 0, $a2 on cores 0 and 1 (${ceilings[-1]}x)"
   IFS='|' read -r c1 f1 r1 e1 u1 <<<"$(round "one$r" 1)"
   IFS='|' read -r c2 f2 r2 e2 u2 <<<"$(round "two$r" 2)"
   echo "round $r: 1 worker process  (core 0):      $r1 jobs/s ($c1 completed, $f1 not${e1:+: $e1}); CPU $u1"
@@ -130,3 +148,4 @@ for r in $(seq "$rounds"); do  # alternating, so a slow spell of the machine hit
   best2=$(python3 -c "print(max($best2, $r2))")
 done
 python3 -c "import statistics; print(f'speed-up (target >= 1.7x): median of the rounds {statistics.median([$(IFS=,; echo "${pairs[*]}")]):.2f}x; best round against best round {$best2 / $best1:.2f}x; per round: ${pairs[*]}')"
+python3 -c "import statistics; print(f'reference, the analysis alone on 2 cores against 1: median {statistics.median([$(IFS=,; echo "${ceilings[*]}")]):.2f}x; per round: ${ceilings[*]}')"

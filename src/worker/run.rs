@@ -219,14 +219,21 @@ async fn run(
         Err(PreflightError::Permanent(m)) => return RunEnd::Failed(m),
         Err(PreflightError::Transient(m)) => return RunEnd::Transient(m),
     };
-    if !matches!(
-        ctx.store
-            .advance(&claim.lease, Status::InProgress, 10)
-            .await,
-        Ok(true)
-    ) {
-        return RunEnd::Stopped;
-    }
+    // The status write is a round trip the analysis need not wait for; it must land before
+    // the output is reserved. A lease found lost stops the analysis.
+    let advanced = {
+        let (store, lease, cancel) = (ctx.store.clone(), claim.lease.clone(), cancel.clone());
+        tokio::spawn(async move {
+            let ours = matches!(
+                store.advance(&lease, Status::InProgress, 10).await,
+                Ok(true)
+            );
+            if !ours {
+                cancel.cancel();
+            }
+            ours
+        })
+    };
     // A gallery that cannot be opened fails the face service alone; an unreachable store
     // is a fault worth another attempt.
     let faces = if analysers::may_run(&configs, "face") {
@@ -260,7 +267,7 @@ async fn run(
             Ok(Err(AnalyseError::Failed(m))) => return RunEnd::Failed(m),
             Err(e) => return RunEnd::Failed(format!("analysis crashed: {e}")),
         };
-    if cancel.is_cancelled() {
+    if cancel.is_cancelled() || !matches!(advanced.await, Ok(true)) {
         return RunEnd::Stopped;
     }
     write_output(ctx, claim, &secrets, &prepared, &analysis).await
