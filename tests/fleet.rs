@@ -120,6 +120,18 @@ async fn two_hundred_jobs_complete_exactly_once_while_workers_are_killed() {
     }
     assert!(kills >= 2, "the chaos loop ran ({kills} kills)");
     one_file_per_job(&s, &alice, "results", &ids);
+    // The killed workers' downloads were removed by the workers started after them: what is
+    // left is the three live workers' folders and their locks.
+    let mut left: Vec<String> = std::fs::read_dir(s.data_dir().join("tmp"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left.len(), 6, "{left:?}");
+    for pair in left.chunks(2) {
+        assert!(pair[0].starts_with("worker-"), "{left:?}");
+        assert_eq!(format!("{}.lock", pair[0]), pair[1], "{left:?}");
+    }
 }
 
 #[tokio::test]

@@ -140,7 +140,7 @@ async fn start_workers(ctx: WorkerContext) -> anyhow::Result<Vec<tokio::task::Jo
     ctx.store
         .watch_submissions(ctx.signals.work_available.clone())
         .await?;
-    Ok(worker::spawn_pool(Arc::new(ctx)))
+    worker::spawn_pool(Arc::new(ctx)).context("the workers' scratch folder")
 }
 
 /// Let running jobs hand themselves back, but do not hang the exit on a stuck task.

@@ -3,6 +3,7 @@
 
 mod preflight;
 mod run;
+mod scratch;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use crate::jobs::ops::JobSignals;
 use crate::store::Store;
 
 pub use preflight::{locate_source, probe_local, PreflightError};
+use scratch::Scratch;
 
 pub struct WorkerContext {
     pub store: Arc<dyn Store>,
@@ -28,18 +30,20 @@ pub struct WorkerContext {
 }
 
 /// Start `config.worker.concurrency` worker loops and the webhook sender.
-pub fn spawn_pool(ctx: Arc<WorkerContext>) -> Vec<JoinHandle<()>> {
+pub fn spawn_pool(ctx: Arc<WorkerContext>) -> std::io::Result<Vec<JoinHandle<()>>> {
+    let scratch = Arc::new(Scratch::open(&ctx.config.data_dir)?);
     let mut tasks: Vec<JoinHandle<()>> = (0..ctx.config.worker.concurrency)
         .map(|i| {
-            let ctx = ctx.clone();
-            tokio::spawn(async move { worker_loop(ctx, i).await })
+            let (ctx, scratch) = (ctx.clone(), scratch.clone());
+            tokio::spawn(async move { worker_loop(ctx, i, scratch).await })
         })
         .collect();
     tasks.push(tokio::spawn(webhooks::deliver_loop(ctx)));
-    tasks
+    Ok(tasks)
 }
 
-async fn worker_loop(ctx: Arc<WorkerContext>, index: usize) {
+async fn worker_loop(ctx: Arc<WorkerContext>, index: usize, scratch: Arc<Scratch>) {
+    let source = scratch.source(index);
     let poll = Duration::from_millis(ctx.config.worker.poll_interval_ms);
     let lease_ms = (ctx.config.worker.lease_secs * 1000) as i64;
     let max_attempts = i64::from(ctx.config.worker.max_attempts);
@@ -58,7 +62,7 @@ async fn worker_loop(ctx: Arc<WorkerContext>, index: usize) {
                     metrics::counter!("airscope_lease_expiries_total").increment(1);
                     tracing::warn!(job = %claim.job.id, attempt = claim.lease.attempt, "recovered a job whose lease expired");
                 }
-                run::run_job(&ctx, claim).await;
+                run::run_job(&ctx, claim, &source).await;
                 continue;
             }
             Ok(None) => {}

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use tokio_util::sync::CancellationToken;
 
+use super::scratch::SlotFile;
 use crate::config::Config;
 use crate::jobs::model::{JobRecord, JobSecrets};
 use crate::media::pdf::PdfInfo;
@@ -45,8 +46,8 @@ pub struct Prepared {
     pub path: PathBuf,
     pub media: MediaInfo,
     pub pdf_info: Option<PdfInfo>,
-    /// Removed (with the file) when dropped.
-    pub _workdir: tempfile::TempDir,
+    /// Emptied when dropped.
+    pub _file: SlotFile,
 }
 
 /// Where the source object is and which keys read it: the source's own pair when the job
@@ -64,6 +65,7 @@ pub async fn prepare(
     source: &BucketLocation,
     config: &Config,
     cancel: &CancellationToken,
+    path: &Path,
 ) -> Result<Prepared, PreflightError> {
     let bucket = Bucket::open(source, &config.storage)?;
     let key = &job.source.object_key;
@@ -83,28 +85,20 @@ pub async fn prepare(
     }
     // Sniffed before the rest is read: a file of an unsupported type is not downloaded.
     let sniffed = sniff(object.first_bytes(SNIFF_LEN as usize, cancel).await?)?;
-
-    let tmp_root = config.data_dir.join("tmp");
-    std::fs::create_dir_all(&tmp_root)
-        .map_err(|e| PreflightError::Transient(format!("work directory: {e}")))?;
-    let workdir = tempfile::Builder::new()
-        .prefix(&format!("{}-", job.id))
-        .tempdir_in(&tmp_root)
-        .map_err(|e| PreflightError::Transient(format!("work directory: {e}")))?;
-    let path = workdir.path().join("source");
-    let got = object.save(&path, cancel).await?;
+    let file = SlotFile(path.to_path_buf());
+    let got = object.save(path, cancel).await?;
     if got != size {
         return Err(PreflightError::Transient(format!(
             "source changed while reading it ({got} of {size} bytes)"
         )));
     }
     let (media, pdf_info) =
-        probe_local(&path, sniffed.media_type, sniffed.mime, got, config).await?;
+        probe_local(path, sniffed.media_type, sniffed.mime, got, config).await?;
     Ok(Prepared {
-        path,
+        path: path.to_path_buf(),
         media,
         pdf_info,
-        _workdir: workdir,
+        _file: file,
     })
 }
 

@@ -1,5 +1,6 @@
 //! One attempt of one job, from claim to terminal status.
 
+use std::path::Path;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,7 +29,8 @@ enum RunEnd {
     Stopped,
 }
 
-pub async fn run_job(ctx: &Arc<WorkerContext>, claim: Claim) {
+/// `source`: where this job slot keeps the sources it downloads.
+pub async fn run_job(ctx: &Arc<WorkerContext>, claim: Claim, source: &Path) {
     let job_id = claim.job.id.clone();
     let token = CancellationToken::new();
     ctx.signals.running.insert(job_id.clone(), token.clone());
@@ -48,7 +50,7 @@ pub async fn run_job(ctx: &Arc<WorkerContext>, claim: Claim) {
     ));
     let started = std::time::Instant::now();
 
-    let end = run(ctx, &claim, &token, progress).await;
+    let end = run(ctx, &claim, &token, progress, source).await;
 
     stop_on_shutdown.abort();
     ctx.signals.running.remove(&job_id);
@@ -190,6 +192,7 @@ async fn run(
     claim: &Claim,
     cancel: &CancellationToken,
     progress: Arc<AtomicU8>,
+    source: &Path,
 ) -> RunEnd {
     let job = &claim.job;
     let secrets: JobSecrets = match claim
@@ -213,7 +216,7 @@ async fn run(
         Ok(c) => c,
         Err(_) => return RunEnd::Failed("the job's services are no longer valid".into()),
     };
-    let prepared = match prepare(ctx, job, &secrets, cancel).await {
+    let prepared = match prepare(ctx, job, &secrets, cancel, source).await {
         Ok(p) => p,
         Err(PreflightError::Cancelled) => return RunEnd::Stopped,
         Err(PreflightError::Permanent(m)) => return RunEnd::Failed(m),
@@ -278,10 +281,11 @@ async fn prepare(
     job: &JobRecord,
     secrets: &JobSecrets,
     cancel: &CancellationToken,
+    path: &Path,
 ) -> Result<Prepared, PreflightError> {
     let source = preflight::locate_source(job, secrets, &ctx.config);
     tokio::select! {
-        r = preflight::prepare(job, &source, &ctx.config, cancel) => r,
+        r = preflight::prepare(job, &source, &ctx.config, cancel, path) => r,
         () = cancel.cancelled() => Err(PreflightError::Cancelled),
     }
 }
