@@ -79,6 +79,23 @@ fn one_file_per_job(s: &Server, keys: &Keys, bucket: &str, ids: &[String]) {
     }
 }
 
+/// Inodes of the files someone holds an flock on (read from /proc/locks, without taking any).
+fn held_locks() -> Vec<u64> {
+    std::fs::read_to_string("/proc/locks")
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains(" FLOCK "))
+        .filter_map(|l| {
+            l.split_whitespace()
+                .nth(5)?
+                .rsplit(':')
+                .next()?
+                .parse()
+                .ok()
+        })
+        .collect()
+}
+
 #[tokio::test]
 async fn two_hundred_jobs_complete_exactly_once_while_workers_are_killed() {
     let (_pg, s) = api_node("lease_secs = 2\nmax_attempts = 20");
@@ -120,17 +137,30 @@ async fn two_hundred_jobs_complete_exactly_once_while_workers_are_killed() {
     }
     assert!(kills >= 2, "the chaos loop ran ({kills} kills)");
     one_file_per_job(&s, &alice, "results", &ids);
-    // The killed workers' downloads were removed by the workers started after them: what is
-    // left is the three live workers' folders and their locks.
-    let mut left: Vec<String> = std::fs::read_dir(s.data_dir().join("tmp"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    left.sort();
-    assert_eq!(left.len(), 6, "{left:?}");
-    for pair in left.chunks(2) {
-        assert!(pair[0].starts_with("worker-"), "{left:?}");
-        assert_eq!(format!("{}.lock", pair[0]), pair[1], "{left:?}");
+    // The killed workers' folders are removed by the workers started after them: once the
+    // last one is up, what is left is the three live workers' folders, each lock held.
+    let tmp = s.data_dir().join("tmp");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let mut left: Vec<String> = std::fs::read_dir(&tmp)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        let held = held_locks();
+        let settled = left.len() == 6
+            && left.chunks(2).all(|pair| {
+                use std::os::unix::fs::MetadataExt;
+                let lock = tmp.join(&pair[1]);
+                pair[0].starts_with("worker-")
+                    && pair[1] == format!("{}.lock", pair[0])
+                    && std::fs::metadata(lock).is_ok_and(|m| held.contains(&m.ino()))
+            });
+        if settled {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{left:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 

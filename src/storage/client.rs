@@ -187,15 +187,16 @@ impl Reading {
         Ok(&self.first[..len.min(self.first.len())])
     }
 
-    /// Stream the whole object to `dest` and return its length; stops at once when `cancel`
-    /// fires.
+    /// Stream the whole object to `dest` (its folder is created if missing) and return its
+    /// length; stops at once when `cancel` fires. A local disk fault is transient: another
+    /// attempt, maybe on another machine, may not meet it.
     pub async fn save(
         mut self,
         dest: &FsPath,
         cancel: &CancellationToken,
     ) -> Result<u64, StorageError> {
-        let local = |e: std::io::Error| StorageError::Permanent(format!("temporary file: {e}"));
-        let mut file = tokio::fs::File::create(dest).await.map_err(local)?;
+        let local = |e: std::io::Error| StorageError::Transient(format!("local file: {e}"));
+        let mut file = create_file(dest).await.map_err(local)?;
         let first = std::mem::take(&mut self.first);
         file.write_all(&first).await.map_err(local)?;
         let mut written = first.len() as u64;
@@ -205,6 +206,18 @@ impl Reading {
         }
         file.flush().await.map_err(local)?;
         Ok(written)
+    }
+}
+
+async fn create_file(path: &FsPath) -> std::io::Result<tokio::fs::File> {
+    match tokio::fs::File::create(path).await {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(folder) = path.parent() {
+                tokio::fs::create_dir_all(folder).await?;
+            }
+            tokio::fs::File::create(path).await
+        }
+        r => r,
     }
 }
 

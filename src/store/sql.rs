@@ -274,6 +274,11 @@ impl SqlStore {
     }
 }
 
+/// Progress never goes back: `$n` unless more was reported already.
+fn at_least_progress(n: usize) -> String {
+    format!("progress = CASE WHEN progress > ${n} THEN progress ELSE ${n} END")
+}
+
 /// `WHERE id = $n AND lease_token = $n+1 ...` for a fenced update whose own values take
 /// `$1..$n-1`.
 fn fence(first: usize) -> String {
@@ -583,16 +588,17 @@ impl Store for SqlStore {
         let mut args = AnyArguments::default();
         add(&mut args, until_ms);
         add(&mut args, progress);
-        let set =
-            "lease_expires = $1, progress = CASE WHEN progress > $2 THEN progress ELSE $2 END";
-        self.fenced(set, args, lease).await
+        let set = format!("lease_expires = $1, {}", at_least_progress(2));
+        self.fenced(&set, args, lease).await
     }
 
     async fn advance(&self, lease: &Lease, status: Status, progress: i64) -> StoreResult<bool> {
         let mut args = AnyArguments::default();
         add(&mut args, status.as_str());
         add(&mut args, progress);
-        self.fenced("status = $1, progress = $2", args, lease).await
+        // It may land after a heartbeat has reported more.
+        let set = format!("status = $1, {}", at_least_progress(2));
+        self.fenced(&set, args, lease).await
     }
 
     async fn reserve_output(&self, lease: &Lease, key: &str) -> StoreResult<Option<String>> {

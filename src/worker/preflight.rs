@@ -85,7 +85,7 @@ pub async fn prepare(
     }
     // Sniffed before the rest is read: a file of an unsupported type is not downloaded.
     let sniffed = sniff(object.first_bytes(SNIFF_LEN as usize, cancel).await?)?;
-    let file = SlotFile(path.to_path_buf());
+    let file = SlotFile::new(path);
     let got = object.save(path, cancel).await?;
     if got != size {
         return Err(PreflightError::Transient(format!(
@@ -98,7 +98,7 @@ pub async fn prepare(
         path: path.to_path_buf(),
         media,
         pdf_info,
-        _file: file,
+        _file: file.complete(),
     })
 }
 

@@ -11,7 +11,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 const PREFIX: &str = "worker-";
-const LOCK: &str = "lock";
+const LOCK: &str = ".lock";
 
 pub struct Scratch {
     dir: PathBuf,
@@ -27,7 +27,7 @@ impl Scratch {
         loop {
             let (lock, path) = tempfile::Builder::new()
                 .prefix(PREFIX)
-                .suffix(&format!(".{LOCK}"))
+                .suffix(LOCK)
                 .tempfile_in(&root)?
                 .keep()
                 .map_err(|e| e.error)?;
@@ -56,11 +56,13 @@ fn sweep(root: &Path) {
     let Ok(entries) = fs::read_dir(root) else {
         return;
     };
-    for lock_path in entries.flatten().map(|e| e.path()) {
-        let is_lock = lock_path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with(PREFIX) && n.ends_with(LOCK));
+    for entry in entries.flatten() {
+        let lock_path = entry.path();
+        let is_lock = entry.file_type().is_ok_and(|t| t.is_file())
+            && lock_path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(PREFIX) && n.ends_with(LOCK));
         if !is_lock {
             continue;
         }
@@ -85,15 +87,39 @@ fn sweep(root: &Path) {
     }
 }
 
-/// A slot's source, emptied when the job is done with it; the file stays for the next job.
-pub struct SlotFile(pub PathBuf);
+/// A slot's source file. Once complete, it is emptied when the job is done with it (large
+/// sources must not hold disk space between jobs) and stays for the next job. A download
+/// that failed or was cancelled removes it instead: a write still on its way from it must not
+/// land in the next job's source.
+pub struct SlotFile {
+    path: PathBuf,
+    complete: bool,
+}
+
+impl SlotFile {
+    pub fn new(path: &Path) -> SlotFile {
+        SlotFile {
+            path: path.to_path_buf(),
+            complete: false,
+        }
+    }
+
+    pub fn complete(mut self) -> SlotFile {
+        self.complete = true;
+        self
+    }
+}
 
 impl Drop for SlotFile {
     fn drop(&mut self) {
-        // Large sources must not hold disk space between jobs.
-        let _ = fs::OpenOptions::new()
-            .write(true)
-            .truncate(true)
-            .open(&self.0);
+        let _ = if self.complete {
+            fs::OpenOptions::new()
+                .write(true)
+                .truncate(true)
+                .open(&self.path)
+                .map(drop)
+        } else {
+            fs::remove_file(&self.path)
+        };
     }
 }
