@@ -10,6 +10,8 @@
 //!
 //! `bench/fleet.sh` starts a throwaway Postgres and runs this against it and SQLite.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -119,7 +121,7 @@ async fn run(url: &str, jobs: usize, workers: usize, rounds: usize) {
 }
 
 fn main() {
-    let mut args = std::env::args().skip(1).filter(|a| a != "--bench");
+    let mut args = common::args().into_iter();
     let (mut jobs, mut workers, mut rounds, mut urls) = (20_000, 4, 3, Vec::new());
     while let Some(a) = args.next() {
         match a.as_str() {

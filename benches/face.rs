@@ -6,6 +6,8 @@
 //! Prints, per frame, the median milliseconds of RUNS detections (after one warm-up), the
 //! faces found, and the median milliseconds per face of embedding them all.
 
+mod common;
+
 use std::path::Path;
 use std::time::Instant;
 
@@ -17,10 +19,7 @@ fn median(mut times: Vec<f64>) -> f64 {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| a != "--bench")
-        .collect();
+    let args = common::args();
     let [models, frames @ ..] = &args[..] else {
         eprintln!("usage: face MODELS_DIR FRAME...");
         std::process::exit(2);

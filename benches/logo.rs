@@ -6,6 +6,8 @@
 //! Prints, per frame, the median milliseconds of RUNS searches (after one warm-up) and the
 //! references found at the default threshold, then the time to index the gallery.
 
+mod common;
+
 use std::time::Instant;
 
 use airscope::analysers::logo::cv::Extractor;
@@ -18,10 +20,7 @@ fn median(mut times: Vec<f64>) -> f64 {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| a != "--bench")
-        .collect();
+    let args = common::args();
     let [gallery, frames @ ..] = &args[..] else {
         eprintln!("usage: logo GALLERY_DIR FRAME...");
         std::process::exit(2);

@@ -10,6 +10,8 @@
 //! warm-up) and the lines read; `video` prints the seconds for the tracker and for reading
 //! every frame, and what the tracker did.
 
+mod common;
+
 use std::path::Path;
 use std::time::Instant;
 
@@ -21,10 +23,7 @@ fn load(path: &str) -> image::RgbImage {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| a != "--bench")
-        .collect();
+    let args = common::args();
     let [models, mode, files @ ..] = &args[..] else {
         eprintln!("usage: ocr MODELS_DIR still|frame|video IMAGE...");
         std::process::exit(2);

@@ -8,6 +8,8 @@
 //!
 //! Prints the documents analysed per second (probe, then every service a `pdf` job runs).
 
+mod common;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -15,10 +17,7 @@ use airscope::analysers::{self, Input};
 use airscope::jobs::services::parse_services;
 
 fn main() {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| a != "--bench")
-        .collect();
+    let args = common::args();
     let [models, pdf, seconds] = &args[..] else {
         eprintln!("usage: pdf_loop MODELS_DIR PDF SECONDS");
         std::process::exit(2);

@@ -6,15 +6,14 @@
 //!
 //!   cargo bench --bench whisper_reference -- MODEL PCM_F32LE THREADS
 
+mod common;
+
 use std::time::Instant;
 
 use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters};
 
 fn main() {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| a != "--bench")
-        .collect();
+    let args = common::args();
     let [model, pcm, threads] = &args[..] else {
         eprintln!("usage: whisper_reference MODEL PCM_F32LE THREADS");
         std::process::exit(2);
