@@ -1,7 +1,7 @@
 //! Preflight: the source exists and is readable, its type comes from its bytes, its size and
 //! duration are within limits; then it is fetched to a local file and probed.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use tokio_util::sync::CancellationToken;
 
@@ -43,11 +43,10 @@ impl From<MediaError> for PreflightError {
 
 /// A source on local disk, ready for the analysers.
 pub struct Prepared {
-    pub path: PathBuf,
+    /// The downloaded source, emptied when dropped.
+    pub source: SlotFile,
     pub media: MediaInfo,
     pub pdf_info: Option<PdfInfo>,
-    /// Emptied when dropped.
-    pub _file: SlotFile,
 }
 
 /// Where the source object is and which keys read it: the source's own pair when the job
@@ -95,10 +94,9 @@ pub async fn prepare(
     let (media, pdf_info) =
         probe_local(path, sniffed.media_type, sniffed.mime, got, config).await?;
     Ok(Prepared {
-        path: path.to_path_buf(),
+        source: file.complete(),
         media,
         pdf_info,
-        _file: file.complete(),
     })
 }
 

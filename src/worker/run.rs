@@ -254,7 +254,7 @@ async fn run(
         (Err(e), _) | (_, Err(e)) => return RunEnd::Transient(e.to_string()),
     };
     let input = Input {
-        path: prepared.path.clone(),
+        path: prepared.source.path().to_path_buf(),
         media: prepared.media.clone(),
         pdf_info: prepared.pdf_info.clone(),
         models_dir: ctx.config.models_dir(),

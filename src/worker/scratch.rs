@@ -108,6 +108,10 @@ impl SlotFile {
         self.complete = true;
         self
     }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
 }
 
 impl Drop for SlotFile {
